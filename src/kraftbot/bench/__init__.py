@@ -1,0 +1,1 @@
+"""Benchmarks that print measured numbers and write reports under `eval/reports/`."""

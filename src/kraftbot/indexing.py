@@ -1,0 +1,325 @@
+"""Build, update, persist and load the FAISS vector index of a corpus (llama-index `FaissVectorStore`).
+
+An index lives in `<index_dir>/<name>/`: the llama-index stores, `embeddings.npz` (every chunk's
+vector, keyed by node id) and a manifest with the SHA-256 of every corpus file. A build reuses
+the chunks and vectors of files whose hash (and sidecar) did not change and embeds only the new
+ones, so re-indexing a large corpus after one edit takes seconds. It writes into a temporary
+folder and swaps it in at the end, so an interrupted build leaves the previous index usable.
+Loading an index whose manifest no longer matches the corpus or the settings updates it first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from llama_index.core import StorageContext, VectorStoreIndex, load_index_from_storage
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import TextNode
+from llama_index.core.storage.docstore import SimpleDocumentStore
+from llama_index.vector_stores.faiss import FaissVectorStore
+
+from kraftbot.chunking import chunk_documents, embedding_text
+from kraftbot.documents import SIDECAR_SUFFIX, CorpusError, Source, corpus_files, file_sha256, read_corpus
+from kraftbot.embeddings import build_embedder, embedder_id
+from kraftbot.faiss_factory import make_faiss_index
+from kraftbot.manifest import MANIFEST_FILE, Manifest, incompatibility, staleness
+from kraftbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX = "default"
+EMBEDDINGS_FILE = "embeddings.npz"
+STAGING_MARK = ".building-"
+
+
+class IndexMissingError(RuntimeError):
+    """No index of that name has been built yet."""
+
+
+@dataclass
+class KnowledgeIndex:
+    """A loaded index: the llama-index object plus the nodes and manifest it was built from."""
+
+    name: str
+    path: Path
+    manifest: Manifest
+    index: VectorStoreIndex
+    nodes: list[TextNode]
+
+
+@dataclass
+class BuildReport:
+    """What a build did: document files added, changed (re-embedded), removed and reused."""
+
+    name: str
+    path: Path
+    documents: int
+    chunks: int
+    skipped: dict[str, str]
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded_chunks: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
+            f"unchanged {self.unchanged}, skipped {len(self.skipped)}"
+        )
+
+
+@dataclass
+class IndexStatus:
+    """One built index as `kraftbot index --status` lists it."""
+
+    name: str
+    path: Path
+    manifest: Manifest
+    state: str
+
+
+@dataclass
+class _PreviousBuild:
+    """The chunks and vectors of the index being replaced, grouped by corpus file."""
+
+    manifest: Manifest
+    nodes: dict[str, list[TextNode]]
+    vectors: dict[str, np.ndarray]
+
+    def reusable(self, source: Source, files: dict[str, str]) -> bool:
+        """True when the file and its sidecar are unchanged and every chunk has its vector."""
+        nodes = self.nodes.get(source.relative)
+        return (
+            bool(nodes)
+            and all(
+                self.manifest.files.get(key) == files.get(key)
+                for key in (source.relative, source.relative + SIDECAR_SUFFIX)
+            )
+            and all(n.metadata.get("doc_id") == source.doc_id and n.node_id in self.vectors for n in nodes)
+        )
+
+
+def index_path(settings: Settings, name: str) -> Path:
+    return settings.paths.index_dir / name
+
+
+def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file below the corpus folder, keyed by relative path."""
+    return {p.relative_to(corpus_dir).as_posix(): file_sha256(p) for p in corpus_files(corpus_dir)}
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging` with two renames; the old copy is removed only afterwards."""
+    retired = target.with_name(f".{target.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        os.replace(target, retired)
+    os.replace(staging, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _recover_interrupted_swap(target: Path) -> None:
+    retired = target.with_name(f".{target.name}.old")
+    if not target.exists() and (retired / MANIFEST_FILE).exists():
+        log.warning("Restoring index %s left by an interrupted swap", target)
+        os.replace(retired, target)
+
+
+def _remove_abandoned_staging(target: Path) -> None:
+    """Delete staging folders of builds whose process is gone (killed mid-build)."""
+    for staging in target.parent.glob(f".{target.name}{STAGING_MARK}*"):
+        pid = staging.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            log.info("Removing %s left by an interrupted build", staging)
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        pass
+    return True
+
+
+def _previous_build(target: Path, settings: Settings) -> _PreviousBuild | None:
+    """The old index's chunks and vectors, or None when they cannot be reused."""
+    if not (target / MANIFEST_FILE).exists():
+        return None
+    try:
+        manifest = Manifest.read(target)
+        if reason := incompatibility(manifest, embedder_id(settings.embedding), settings.chunking.model_dump()):
+            log.info("Re-embedding the whole corpus of index %s: %s", target.name, reason)
+            return None
+        with np.load(target / EMBEDDINGS_FILE) as stored:
+            vectors = dict(zip(stored["ids"].tolist(), stored["vectors"], strict=True))
+        docstore = SimpleDocumentStore.from_persist_dir(str(target))
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        log.warning("Cannot reuse index %s (%s); re-embedding the whole corpus", target.name, error)
+        return None
+    nodes: dict[str, list[TextNode]] = {}
+    for node in docstore.docs.values():
+        if isinstance(node, TextNode):
+            nodes.setdefault(str(node.metadata.get("file_path", "")), []).append(node)
+    return _PreviousBuild(manifest, nodes, vectors)
+
+
+def _up_to_date_report(name: str, target: Path, manifest: Manifest) -> BuildReport:
+    for relative, reason in manifest.skipped.items():
+        log.warning("Skipped %s: %s (unchanged since the last build)", relative, reason)
+    log.info("Index %s is up to date: nothing to embed", name)
+    return BuildReport(
+        name, target, manifest.documents, manifest.chunks, dict(manifest.skipped), unchanged=manifest.documents
+    )
+
+
+def _write_index(
+    staging: Path, nodes: list[TextNode], vectors: np.ndarray, embedder: BaseEmbedding, settings: Settings
+) -> None:
+    """Persist a fresh FAISS store, docstore and vector file for nodes whose vectors are known."""
+    for node, vector in zip(nodes, vectors, strict=True):
+        node.embedding = vector.tolist()
+    dimension = vectors.shape[1]
+    vector_store = FaissVectorStore(faiss_index=make_faiss_index(dimension, len(nodes), settings.retrieval))
+    storage = StorageContext.from_defaults(vector_store=vector_store)
+    index = VectorStoreIndex(nodes, storage_context=storage, embed_model=embedder, show_progress=False)
+    index.storage_context.persist(persist_dir=str(staging))
+    np.savez(staging / EMBEDDINGS_FILE, ids=np.array([n.node_id for n in nodes]), vectors=vectors)
+
+
+def build_index(
+    settings: Settings,
+    name: str = DEFAULT_INDEX,
+    corpus_dir: Path | None = None,
+    embedder: BaseEmbedding | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Bring a named index up to date with its corpus, embedding only new or changed files.
+
+    The old index is replaced only when the new one is complete.
+    """
+    corpus_dir = corpus_dir or settings.paths.corpus_dir
+    target = index_path(settings, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _recover_interrupted_swap(target)
+    _remove_abandoned_staging(target)
+    files = corpus_fingerprint(corpus_dir)
+    previous = _previous_build(target, settings)
+    if previous and previous.manifest.files == files and previous.manifest.ingest == settings.ingest.model_dump():
+        return _up_to_date_report(name, target, previous.manifest)
+
+    read = read_corpus(
+        corpus_dir, settings.ingest, reuse=(lambda s: previous.reusable(s, files)) if previous else None
+    )
+    kept = [node for source in read.reused for node in previous.nodes[source.relative]] if previous else []
+    new_nodes = chunk_documents(read.documents, settings.chunking) if read.documents else []
+    if not kept and not new_nodes:
+        raise CorpusError(f"No readable documents in {corpus_dir}; nothing to index.")
+
+    embedder = embedder or build_embedder(settings)
+    staging = target.with_name(f".{name}{STAGING_MARK}{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        new_vectors = embedder.get_text_embedding_batch(
+            [embedding_text(node) for node in new_nodes], show_progress=progress
+        )
+        reused_vectors = [previous.vectors[n.node_id] for n in kept] if previous else []
+        vectors = np.asarray(reused_vectors + new_vectors, dtype=np.float32)
+        _write_index(staging, kept + new_nodes, vectors, embedder, settings)
+        documents = len(read.reused) + len(read.files)
+        Manifest(
+            embedder=embedder_id(settings.embedding),
+            chunking=settings.chunking.model_dump(),
+            files=files,
+            corpus_dir=str(corpus_dir.resolve()),
+            documents=documents,
+            chunks=len(vectors),
+            dimension=vectors.shape[1],
+            skipped=read.skipped,
+            ingest=settings.ingest.model_dump(),
+        ).write(staging)
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    old_files = set(previous.nodes) if previous else set()
+    report = BuildReport(
+        name,
+        target,
+        documents,
+        len(vectors),
+        read.skipped,
+        added=[f for f in read.files if f not in old_files],
+        changed=[f for f in read.files if f in old_files],
+        removed=sorted(old_files - set(read.files) - {s.relative for s in read.reused}),
+        unchanged=len(read.reused),
+        embedded_chunks=len(new_nodes),
+    )
+    log.info("Built index %s: %d documents, %d chunks (%s)", name, documents, len(vectors), report.summary())
+    return report
+
+
+def _open(settings: Settings, name: str, embedder: BaseEmbedding) -> KnowledgeIndex:
+    path = index_path(settings, name)
+    vector_store = FaissVectorStore.from_persist_dir(str(path))
+    storage = StorageContext.from_defaults(vector_store=vector_store, persist_dir=str(path))
+    index = load_index_from_storage(storage, embed_model=embedder)
+    nodes = [n for n in storage.docstore.docs.values() if isinstance(n, TextNode)]
+    return KnowledgeIndex(name, path, Manifest.read(path), index, nodes)
+
+
+def _current_staleness(settings: Settings, built: Manifest) -> str:
+    """Why a built index no longer matches its corpus and the settings ('' when it does)."""
+    corpus_dir = Path(built.corpus_dir)
+    return staleness(
+        built,
+        embedder_id(settings.embedding),
+        settings.chunking.model_dump(),
+        corpus_fingerprint(corpus_dir) if corpus_dir.is_dir() else built.files,
+    )
+
+
+def load_index(
+    settings: Settings,
+    name: str = DEFAULT_INDEX,
+    embedder: BaseEmbedding | None = None,
+    progress: bool = True,
+) -> KnowledgeIndex:
+    """Open a named index, updating it first when its corpus or settings have changed."""
+    path = index_path(settings, name)
+    _recover_interrupted_swap(path)
+    if not (path / MANIFEST_FILE).exists():
+        hint = "kraftbot index" if name == DEFAULT_INDEX else f"kraftbot index --corpus DIR --name {name}"
+        raise IndexMissingError(f"Index '{name}' not found in {path.parent}; run `{hint}` first.")
+    embedder = embedder or build_embedder(settings)
+    built = Manifest.read(path)
+    if reason := _current_staleness(settings, built):
+        log.warning("Index %s is stale (%s); updating it", name, reason)
+        build_index(settings, name, Path(built.corpus_dir), embedder, progress)
+    return _open(settings, name, embedder)
+
+
+def index_statuses(settings: Settings) -> list[IndexStatus]:
+    """Every built index under `paths.index_dir`, with whether it still matches its corpus."""
+    index_dir = settings.paths.index_dir
+    if not index_dir.is_dir():
+        return []
+    statuses = []
+    for path in sorted(index_dir.iterdir()):
+        if path.name.startswith(".") or not (path / MANIFEST_FILE).is_file():
+            continue
+        manifest = Manifest.read(path)
+        if not Path(manifest.corpus_dir).is_dir():
+            state = f"corpus folder {manifest.corpus_dir} is missing"
+        else:
+            state = _current_staleness(settings, manifest) or "up to date"
+        statuses.append(IndexStatus(path.name, path, manifest, state))
+    return statuses

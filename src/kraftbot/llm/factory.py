@@ -1,0 +1,28 @@
+"""Pick the generation backend the settings name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kraftbot.devices import resolve_device
+from kraftbot.llm.base import GenerationBackend
+from kraftbot.modelstore import PACKAGED_GENERATOR, ensure_model
+from kraftbot.settings import Settings
+
+
+def build_backend(settings: Settings) -> GenerationBackend:
+    config = settings.llm
+    if config.backend == "llamacpp":
+        from kraftbot.llm.llamacpp_backend import LlamaCppBackend
+
+        path = Path(config.model) if config.model else ensure_model(
+            PACKAGED_GENERATOR, settings.paths.model_cache_dir
+        )
+        return LlamaCppBackend(path, config.n_ctx, settings.cpu_threads(config.threads), config.temperature)
+    if config.backend == "transformers":
+        from kraftbot.llm.transformers_backend import TransformersBackend
+
+        if not config.model:
+            raise ValueError("llm.backend = 'transformers' needs llm.model (a model id or local path)")
+        return TransformersBackend(config.model, resolve_device(config.device), config.temperature)
+    raise ValueError(f"Unknown llm.backend {config.backend!r}")

@@ -1,0 +1,25 @@
+"""Assemble an Assistant from settings: the one place the CLI, web app and evaluation share."""
+
+from __future__ import annotations
+
+import logging
+
+from kraftbot.answering import Assistant
+from kraftbot.embeddings import build_embedder
+from kraftbot.indexing import DEFAULT_INDEX, load_index
+from kraftbot.llm.factory import build_backend
+from kraftbot.offline import disable_telemetry
+from kraftbot.retrieval import Retriever
+from kraftbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assistant:
+    """Load (or rebuild a stale) index and the generation backend."""
+    disable_telemetry([settings.embedding.model, settings.llm.model])
+    knowledge = load_index(settings, index_name, build_embedder(settings))
+    retriever = Retriever(knowledge, settings.retrieval)
+    backend = build_backend(settings)
+    log.info("Assistant ready: index %s, backend %s (%s)", index_name, backend.name, backend.model_id)
+    return Assistant(settings, retriever, backend)

