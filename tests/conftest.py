@@ -52,3 +52,12 @@ def copy_corpus(target: Path, doc_ids: list[str]) -> Path:
     for doc_id in doc_ids:
         shutil.copy(SHIPPED_CORPUS / f"{doc_id}.md", target / f"{doc_id}.md")
     return target
+
+
+@pytest.fixture(scope="session")
+def packaged_model_path() -> Path:
+    """The assembled, verified packaged GGUF file."""
+    from kraftbot.modelstore import PACKAGED_GENERATOR, ensure_model
+
+    settings = load_settings(config_file=Path("/nonexistent"), environ={})
+    return ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir, progress=False)

@@ -54,7 +54,8 @@ class Assistant:
         """
         question = validate_question(question, self.settings.answer.max_question_chars)
         started = time.perf_counter()
-        passages = self.retriever.retrieve(question)
+        retrieved = self.retriever.retrieve(question)
+        passages = retrieved[: self.settings.answer.prompt_passages]
         timings = Timings(retrieval_s=time.perf_counter() - started)
         pieces: list[str] = []
         for piece in self.backend.generate_stream(
@@ -73,7 +74,7 @@ class Assistant:
                 answer=answer,
                 refused=DONT_KNOW.rstrip(".").lower() in answer.lower(),
                 citations=citations,
-                retrieved=retrieved_summary(passages),
+                retrieved=retrieved_summary(retrieved),
                 timings=timings,
                 tokens_out=len(pieces),
                 backend=self.backend.name,

@@ -42,37 +42,51 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
-def _is_list_line(line: str) -> bool:
-    return bool(_LIST_ITEM.match(line))
+@dataclass(frozen=True)
+class Unit:
+    """One claim of a passage: a sentence, a list item, or a whole list.
 
-
-def text_units(text: str) -> list[str]:
-    """The claims of a passage, each a verbatim slice of it: sentences, and list blocks.
-
-    Headings are dropped (they state no fact). A list stays one unit together with a lead
-    sentence ending in ':' ("Följande uppgifter saknas:"), since the items mean nothing without it.
-    Slices are verbatim so that a unit can serve as a citation's quote.
+    `text` is a verbatim slice of the passage, so it can serve as a citation's quote. `context` is
+    the lead sentence or heading a list belongs to ("Följande uppgifter saknas:"): list items mean
+    little without it.
     """
-    units: list[str] = []
-    spans: list[tuple[int, int]] = []
+
+    text: str
+    kind: str  # "sentence", "item" or "list"
+    context: str = ""
+
+    @property
+    def full(self) -> str:
+        """The unit with its context, for embedding and for quoting a list item."""
+        return f"{self.context} {self.text}" if self.context and self.kind == "item" else self.text
+
+
+def text_units(text: str) -> list[Unit]:
+    """The claims of a passage: its sentences, its list items and each list as a whole."""
+    units: list[Unit] = []
+    heading = ""
     for block in _BLOCK.finditer(text):
-        lines = [line for line in block.group().splitlines() if line.strip() and not _HEADING.match(line)]
-        if not lines:
+        lines = block.group().splitlines()
+        kept = []
+        for line in lines:
+            if _HEADING.match(line):
+                heading = _HEADING.sub("", line).strip()
+            elif line.strip():
+                kept.append(line)
+        if not kept:
             continue
-        if all(_is_list_line(line) for line in lines):
-            start = text.index(lines[0], block.start())
-            end = text.index(lines[-1], block.start()) + len(lines[-1])
-            if units and units[-1].endswith(":"):
-                start = spans.pop()[0]
+        if all(_LIST_ITEM.match(line) for line in kept):
+            lead_unit = units[-1] if units and units[-1].kind == "sentence" and units[-1].text.endswith(":") else None
+            context = lead_unit.text if lead_unit else heading
+            start = text.rindex(lead_unit.text, 0, block.start()) if lead_unit else text.index(kept[0], block.start())
+            end = text.index(kept[-1], block.start()) + len(kept[-1])
+            if lead_unit:
                 units.pop()
-            units.append(text[start:end])
-            spans.append((start, end))
+            units.append(Unit(text[start:end], "list", context))
+            units.extend(Unit(line.strip(), "item", context) for line in kept)
             continue
-        body_start = text.index(lines[0], block.start())
-        for sentence in sentences(text[body_start : block.end()]):
-            start = text.index(sentence, body_start)
-            units.append(sentence)
-            spans.append((start, start + len(sentence)))
+        body = text[text.index(kept[0], block.start()) : block.end()]
+        units.extend(Unit(sentence, "sentence") for sentence in sentences(body))
     return units
 
 

@@ -115,6 +115,38 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_GATE_FAILED if failures else 0
 
 
+def _cmd_bench_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.bench import retrieval_bench as bench
+
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    result = bench.run_retrieval_bench(
+        settings, args.dataset, args.datasets_dir, args.work_dir, methods, args.limit or 0
+    )
+    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench retrieval"
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(bench.render_report(result, args.split, command), encoding="utf-8")
+    if args.json:
+        print(json.dumps(result.as_json(args.split), ensure_ascii=False))
+    else:
+        for split in bench.report_splits(args.split):
+            print(f"\n{args.dataset} {split}:\n{bench.table(result, split)}")
+        print(f"\nLatency per question:\n{bench.latency_table(result)}\n\nReport: {args.report}")
+    return 0
+
+
+def _cmd_bench_faiss(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.bench import faiss_bench
+
+    sizes = [int(n) for n in args.sizes.split(",")]
+    results = faiss_bench.run_faiss_bench(sizes, settings.retrieval, args.queries)
+    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench faiss"
+    text = faiss_bench.render_faiss_report(results, settings.retrieval, command)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kraftbot", description="KraftBot: svar om Kraftsamling för AI.")
     parser.add_argument("--config", type=Path, help="settings file (default: ./kraftbot.toml)")
@@ -153,6 +185,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare", nargs=2, metavar=("OLD_DIR", "NEW_DIR"), help="print and write the deltas of two runs"
     )
     evaluate.set_defaults(handler=_cmd_eval)
+
+    bench = commands.add_parser("bench", help="benchmarks that print numbers and write eval/reports/")
+    targets = bench.add_subparsers(dest="target", required=True)
+    retrieval = targets.add_parser("retrieval", help="retrieval quality and latency on a public data set")
+    retrieval.add_argument("--dataset", default="swefaq", help="data set under --datasets-dir (swefaq)")
+    retrieval.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    retrieval.add_argument("--json", action="store_true", help="print {method: {metric: value, n}} as JSON")
+    retrieval.add_argument("--methods", default="minilm,dense,bm25,default", help="comma-separated methods")
+    retrieval.add_argument("--limit", type=int, help="smoke run: first N questions against their own answers")
+    retrieval.add_argument("--datasets-dir", type=Path, default=Path("eval/datasets"))
+    retrieval.add_argument("--work-dir", type=Path, default=Path(".cache/bench"), help="corpus and index cache")
+    retrieval.add_argument("--report", type=Path, default=Path("eval/reports/retrieval-swefaq.md"))
+    retrieval.set_defaults(handler=_cmd_bench_retrieval)
+    scaling = targets.add_parser("faiss", help="exact vs approximate FAISS search on synthetic vectors")
+    scaling.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated vector counts")
+    scaling.add_argument("--queries", type=int, default=200, help="queries per size")
+    scaling.add_argument("--report", type=Path, default=Path("eval/reports/faiss-scaling.md"))
+    scaling.set_defaults(handler=_cmd_bench_faiss)
     return parser
 
 

@@ -4,11 +4,17 @@ Exact inner-product search is the right answer while it is fast enough (it scans
 beyond `faiss_exact_max` vectors an HNSW graph answers in near-constant time at a small recall
 cost. HNSW needs no training, so it fills through llama-index's `FaissVectorStore.add` like the
 exact index does. `eval/reports/faiss-scaling.md` shows the measurements behind the threshold.
+
+One question at a time is searched with few threads: splitting a single small search over all
+cores costs more in OpenMP hand-offs than it saves, badly so when the cores are busy (measured:
+exact search of 10k vectors, p50 33 ms with 2 threads vs 0.6 ms with 1 on a loaded 2-core machine).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import faiss
 
@@ -26,3 +32,17 @@ def make_faiss_index(dimension: int, n_vectors: int, config: RetrievalSettings) 
     index.hnsw.efConstruction = config.hnsw_ef_construction
     index.hnsw.efSearch = config.hnsw_ef_search
     return index
+
+
+@contextmanager
+def faiss_threads(threads: int) -> Iterator[None]:
+    """Run the block with `threads` FAISS (OpenMP) threads, restoring the count after; 0 = unchanged."""
+    if threads <= 0:
+        yield
+        return
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)

@@ -2,7 +2,8 @@
 
 Dense search understands paraphrases; keyword search finds the rare exact term (a name, a law,
 a compound) that a small embedder blurs. Both see the document title with the passage. Their
-rankings are fused by weighted reciprocal rank, and a cross-encoder may reorder the best few.
+scores are fused (weighted z-scores, or weighted reciprocal rank), and a cross-encoder may reorder
+the best few.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from kraftbot.bm25 import BM25Index
 from kraftbot.chunking import embedding_text
-from kraftbot.fusion import weighted_rrf
+from kraftbot.faiss_factory import faiss_threads
+from kraftbot.fusion import weighted_rrf, weighted_zscore
 from kraftbot.indexing import KnowledgeIndex
 from kraftbot.rerank import CrossEncoderReranker
 from kraftbot.settings import RetrievalSettings
@@ -25,9 +27,10 @@ from kraftbot.swedish import SwedishAnalyzer
 class Passage:
     """One retrieved chunk with what a citation needs, and the evidence behind its rank.
 
-    `score` orders the passages: the fused score in [0, 1] (1 = first for every method) in hybrid
-    mode, the cosine similarity in dense mode, the BM25 score in bm25 mode, and the cross-encoder's
-    score when one reranked. `dense_score` (cosine similarity of question and title + passage) and
+    `score` orders the passages: in hybrid mode the fused score (z-score fusion: weighted standard
+    deviations above this question's candidate mean; rrf: in [0, 1], 1 = first for every method),
+    the cosine similarity in dense mode, the BM25 score in bm25 mode, and the cross-encoder's score
+    when one reranked. `dense_score` (cosine similarity of question and title + passage) and
     `bm25_score` (raw BM25) are given whatever the mode, for evidence gates; None when not computed.
     """
 
@@ -100,7 +103,8 @@ class Retriever:
         query_vector = None
         if config.mode != "bm25":
             bundle = QueryBundle(question)
-            hits: list[NodeWithScore] = self._dense.retrieve(bundle)
+            with faiss_threads(config.faiss_query_threads):
+                hits: list[NodeWithScore] = self._dense.retrieve(bundle)
             dense = {hit.node.node_id: float(hit.score or 0.0) for hit in hits}
             query_vector = bundle.embedding  # filled in by the dense retriever
         if config.mode == "dense":
@@ -108,9 +112,7 @@ class Retriever:
         elif config.mode == "bm25":
             ranked = [(node_id, float(bm25[self._position[node_id]])) for node_id in bm25_ranking]
         else:
-            ranked = weighted_rrf(
-                [(list(dense), config.dense_weight), (bm25_ranking, config.bm25_weight)], config.rrf_k
-            )
+            ranked = self._fuse(list(dense), bm25_ranking, dense, bm25, query_vector)
         rerank: dict[str, float] = {}
         if self.reranker is not None:
             head = [node_id for node_id, _ in ranked[: config.reranker_candidates]]
@@ -119,8 +121,7 @@ class Retriever:
             ranked = sorted(rerank.items(), key=lambda item: -item[1])
         ranked = ranked[: config.top_k]
         if query_vector is not None:
-            missing = [node_id for node_id, _ in ranked if node_id not in dense]
-            dense.update(self._similarities(query_vector, missing))
+            dense.update(self._similarities(query_vector, [n for n, _ in ranked if n not in dense]))
         return [
             Passage.from_node(
                 self._nodes[node_id],
@@ -131,6 +132,28 @@ class Retriever:
             )
             for node_id, score in ranked
         ]
+
+    def _fuse(
+        self,
+        dense_ranking: list[str],
+        bm25_ranking: list[str],
+        dense: dict[str, float],
+        bm25: np.ndarray,
+        query_vector: list[float] | None,
+    ) -> list[tuple[str, float]]:
+        """One ranking from both methods; z-score fusion first scores every candidate by both."""
+        config = self.config
+        if config.fusion == "rrf":
+            return weighted_rrf(
+                [(dense_ranking, config.dense_weight), (bm25_ranking, config.bm25_weight)], config.rrf_k
+            )
+        candidates = list(dict.fromkeys([*dense_ranking, *bm25_ranking]))
+        if query_vector is not None:
+            dense.update(self._similarities(query_vector, [n for n in candidates if n not in dense]))
+        keyword = {node_id: float(bm25[self._position[node_id]]) for node_id in candidates}
+        return weighted_zscore(
+            [({n: dense[n] for n in candidates}, config.dense_weight), (keyword, config.bm25_weight)]
+        )
 
     def _similarities(self, query_vector: list[float], node_ids: list[str]) -> dict[str, float]:
         """Cosine similarity of stored vectors that the dense candidates did not include."""

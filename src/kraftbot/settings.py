@@ -41,8 +41,8 @@ class EmbeddingSettings(Section):
 
 
 class ChunkSettings(Section):
-    chunk_size: int = Field(default=220, ge=32)
-    chunk_overlap: int = Field(default=30, ge=0)
+    chunk_size: int = Field(default=160, ge=32)
+    chunk_overlap: int = Field(default=20, ge=0)
 
 
 class IngestSettings(Section):
@@ -51,14 +51,18 @@ class IngestSettings(Section):
 
 
 class RetrievalSettings(Section):
-    top_k: int = Field(default=5, ge=1, le=50)
-    # hybrid = dense + BM25 fused by weighted reciprocal rank; dense / bm25 use one method alone.
+    # How many passages a result lists in `retrieved` (the evaluation scores MRR@10 on them).
+    top_k: int = Field(default=10, ge=1, le=50)
+    # hybrid = dense + BM25 fused; dense / bm25 use one method alone.
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    # zscore = weighted sum of standardised scores; rrf = weighted reciprocal rank (uses rrf_k).
+    fusion: Literal["zscore", "rrf"] = "zscore"
     dense_candidates: int = Field(default=50, ge=1)
     bm25_candidates: int = Field(default=50, ge=1)
     rrf_k: int = Field(default=60, ge=1)
+    # Tuned on SweFAQ dev (eval/reports/retrieval-swefaq.md).
     dense_weight: float = Field(default=1.0, ge=0.0)
-    bm25_weight: float = Field(default=1.0, ge=0.0)
+    bm25_weight: float = Field(default=0.15, ge=0.0)
     bm25_k1: float = Field(default=1.2, ge=0.0)
     bm25_b: float = Field(default=0.75, ge=0.0, le=1.0)
     decompound: bool = True
@@ -71,6 +75,8 @@ class RetrievalSettings(Section):
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_construction: int = Field(default=80, ge=8)
     hnsw_ef_search: int = Field(default=64, ge=1)
+    # FAISS threads for one question's search (0 = all cores); one is fastest for single queries.
+    faiss_query_threads: int = Field(default=1, ge=0)
 
 
 class LLMSettings(Section):
@@ -89,6 +95,8 @@ class LLMSettings(Section):
 
 
 class AnswerSettings(Section):
+    # How many of the best passages go into the prompt: each costs prefill time (~60 tokens/s on 2 cores).
+    prompt_passages: int = Field(default=3, ge=1, le=20)
     max_question_chars: int = Field(default=2000, ge=1)
     quote_chars: int = Field(default=240, ge=20)
 

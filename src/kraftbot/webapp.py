@@ -81,14 +81,20 @@ def build_app(assistant: Assistant) -> Any:
     )
 
 
+def launch(app: Any, host: str, port: int, block: bool = True) -> str:
+    """Listen on host:port; one answer at a time, since one model object serves them all.
+
+    Returns the local URL (useful when `block` is False, as in tests).
+    """
+    app.queue(default_concurrency_limit=1).launch(
+        server_name=host, server_port=port, show_error=False, prevent_thread_lock=not block
+    )
+    return str(app.local_url)
+
+
 def serve(settings: Settings, index_name: str, host: str | None = None, port: int | None = None) -> None:
     """Load everything, then listen (127.0.0.1:7860 unless told otherwise)."""
     from kraftbot.service import build_assistant
 
     assistant = build_assistant(settings, index_name)
-    app = build_app(assistant)
-    app.queue(default_concurrency_limit=1).launch(
-        server_name=host or settings.server.host,
-        server_port=port if port is not None else settings.server.port,
-        show_error=False,
-    )
+    launch(build_app(assistant), host or settings.server.host, port if port is not None else settings.server.port)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from kraftbot.bench import machine_note
 from kraftbot.bench.metrics import CUTOFF, METRICS, Estimate, evaluate, rank_of
 from kraftbot.bench.swefaq import SPLITS, BenchData, load_swefaq, write_corpus
 from kraftbot.embeddings import build_embedder, embedder_id
@@ -182,6 +183,8 @@ def render_report(result: BenchResult, split: str, command: str) -> str:
         "## Latency per question (embedding the question included)",
         "",
         latency_table(result),
+        "",
+        f"Machine at the end of the run: {machine_note()}.",
         "",
         "## Shipped retrieval settings",
         "",

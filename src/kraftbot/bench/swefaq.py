@@ -55,9 +55,7 @@ def load_swefaq(folder: Path) -> BenchData:
                 row = json.loads(line)
                 answer = row["candidate_answers"][row["label"]]
                 answer_id = f"{split}-{line_no:03d}"
-                passages[answer_id] = BenchPassage(
-                    answer_id, row["meta"]["category"], row["meta"]["link"], answer
-                )
+                passages[answer_id] = BenchPassage(answer_id, row["meta"]["category"], row["meta"]["link"], answer)
                 questions.append(BenchQuestion(f"{split}-{line_no:03d}", split, row["question"], answer_id))
     return BenchData(questions, list(passages.values()))
 

