@@ -61,3 +61,15 @@ def packaged_model_path() -> Path:
 
     settings = load_settings(config_file=Path("/nonexistent"), environ={})
     return ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir, progress=False)
+
+
+@pytest.fixture(scope="session")
+def shipped_index_dir(tmp_path_factory, embedder) -> Path:
+    """Index folder (under tmp) holding index "default" of the whole shipped corpus with the shipped
+    settings, built once per session; point `paths.index_dir` at it, do not write into it."""
+    from kraftbot.indexing import build_index
+
+    settings = load_settings(config_file=Path("/nonexistent"), environ={})
+    settings.paths.index_dir = tmp_path_factory.mktemp("shipped") / "indexes"
+    build_index(settings, "default", SHIPPED_CORPUS, embedder=embedder, progress=False)
+    return settings.paths.index_dir

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
+from pypdf import PdfWriter
 from reportlab.lib import pdfencrypt
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -81,6 +82,7 @@ AWKWARD_FILES = {
     "gammal-latin1.txt": "Gärdebylåten spelades på årsmötet i Örebro",
     "LASMIG": "Den här filen saknar ändelse men är vanlig text om Åre",
     "skyddad-utan-lösenord.pdf": "Läsbar trots skrivskydd i Östersund",
+    "skyddad-aes.pdf": "AES-skyddad men läsbar rapport från Sundsvall",
 }
 
 
@@ -92,6 +94,14 @@ def _write_pdf(path: Path, title: str, pages: tuple[tuple[str, ...], ...], **opt
             pdf.drawString(72, 760 - 18 * row, line)
         pdf.showPage()
     pdf.save()
+
+
+def _write_aes_pdf(path: Path, text: str) -> None:
+    """An AES-256 PDF that anyone may read but only the owner may edit, as Acrobat writes them."""
+    _write_pdf(path, "AES-skyddad rapport", ((text,),))
+    writer = PdfWriter(clone_from=str(path))
+    writer.encrypt(user_password="", owner_password="ägare", algorithm="AES-256")
+    writer.write(str(path))
 
 
 def _write_docx(path: Path) -> None:
@@ -184,6 +194,7 @@ def make_bad_files(target: Path) -> dict[str, Path]:
         ((AWKWARD_FILES["skyddad-utan-lösenord.pdf"],),),
         encrypt=pdfencrypt.StandardEncryption("", ownerPassword="ägare", canModify=0),
     )
+    _write_aes_pdf(target / "skyddad-aes.pdf", AWKWARD_FILES["skyddad-aes.pdf"])
     return {name: target / name for name in (*BAD_FILES, *AWKWARD_FILES)}
 
 

@@ -7,7 +7,6 @@ import pytest
 from kraftbot.evaluation.questions import Question
 from kraftbot.evaluation.scoring import (
     first_relevant_rank,
-    language_of,
     matches_source,
     missing_facts,
     retrieval_scores,
@@ -90,7 +89,11 @@ def test_refusal_is_right_only_for_unanswerable_questions() -> None:
     assert invented["ok"] is False
 
 
-def test_language_is_identified_without_citation_markers() -> None:
-    assert language_of("Kommuner och ideella föreningar kan söka stöd för sina projekt [1].") == "sv"
-    assert language_of("Municipalities and non-profit organisations can apply for funding [1].") == "en"
-    assert language_of(" [1] ") is None
+def test_language_is_identified_and_refusals_are_not_judged() -> None:
+    question = Question("u", "Vem får söka?", True, facts=["kommun"], sources=["faq"])
+    swedish = text_scores(question, _result("Kommuner och ideella föreningar kan söka stöd [1]."), "sv")
+    assert swedish["language"] == "sv" and swedish["in_language"] is True
+    english = text_scores(question, _result("Municipalities and non-profits can apply for funding [1]."), "sv")
+    assert english["language"] == "en" and english["in_language"] is False
+    refused = text_scores(question, _result("Det vet jag inte utifrån mitt underlag.", refused=True), "sv")
+    assert refused["in_language"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,16 @@ def test_changed_chunking_re_embeds_everything(setup):
     assert report.embedded_chunks == report.chunks == len(counting.passages)
 
 
+def test_an_index_of_another_format_version_is_re_embedded_in_full(setup):
+    settings, corpus = setup
+    path = settings.paths.index_dir / "test"
+    data = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
+    (path / MANIFEST_FILE).write_text(json.dumps({**data, "format_version": 1, "retired_key": 1}))
+    counting = CountingEmbedding()
+    report = build_index(settings, "test", corpus, counting, progress=False)
+    assert (len(report.added), report.embedded_chunks) == (3, len(counting.passages))
+
+
 def test_interrupted_build_leaves_the_old_index_loadable(setup):
     settings, corpus = setup
     path = settings.paths.index_dir / "test"
@@ -139,6 +150,16 @@ def test_interrupted_build_leaves_the_old_index_loadable(setup):
     assert counting.passages == []  # the old index was used as it was, not rebuilt
     assert len(knowledge.nodes) == before.chunks
     assert _top_file(settings, "Vem svarar på frågor om utlysningen?") == "kontakt.txt"
+
+
+def test_staging_left_by_a_killed_build_is_removed_by_the_next(setup):
+    settings, corpus = setup
+    abandoned = settings.paths.index_dir / ".test.building-999999999"  # no such process
+    abandoned.mkdir()
+    (abandoned / "docstore.json").write_text("{}")
+    _write(corpus, {"ny.md": "# Ny\n\nEn ny text om Visby.\n"})
+    build_index(settings, "test", corpus, CountingEmbedding(), progress=False)
+    assert sorted(p.name for p in settings.paths.index_dir.iterdir()) == ["test"]
 
 
 def test_loading_a_stale_index_updates_only_what_changed(setup):
@@ -159,3 +180,33 @@ def test_status_lists_counts_embedder_date_and_staleness(setup):
     (corpus / "kontakt.txt").unlink()
     assert "corpus changed" in index_statuses(settings)[0].state
     assert (settings.paths.index_dir / "test" / MANIFEST_FILE).is_file()
+
+
+def test_without_a_corpus_an_index_updates_from_the_folder_it_was_built_from(setup):
+    settings, corpus = setup
+    assert settings.paths.corpus_dir != corpus
+    (corpus / "kontakt.txt").unlink()
+    counting = CountingEmbedding()
+    report = build_index(settings, "test", None, counting, progress=False)
+    assert (report.removed, report.unchanged, counting.passages) == (["kontakt.txt"], 2, [])
+
+
+def test_cli_builds_a_named_index_and_lists_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from kraftbot.cli import main
+
+    corpus = tmp_path / "mina-dokument"
+    _write(corpus, DOCUMENTS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KRAFTBOT_PATHS_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("KRAFTBOT_EMBEDDING_THREADS", "1")
+    assert main(["index", "--corpus", str(corpus), "--name", "egna"]) == 0
+    assert "added 3, changed 0, removed 0, unchanged 0" in capsys.readouterr().out
+    assert main(["index", "--name", "egna"]) == 0
+    assert "unchanged 3" in capsys.readouterr().out
+    assert main(["index", "--status"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["index", "documents", "chunks", "embedder"]
+    assert table[1].split()[:3] == ["egna", "3", str(Manifest.read(tmp_path / "index" / "egna").chunks)]
+    assert table[1].endswith("up to date")

@@ -80,10 +80,29 @@ def test_html_without_title_falls_back_to_first_heading_and_keeps_inline_text_in
     assert "Meny" not in extracted.pages[0][1]
 
 
+def test_html_article_header_is_kept_while_the_site_header_goes():
+    html = (
+        "<html><body><header>Kommunens webbplats</header><article><header><h1>Beslut i Ljusdal</h1>"
+        "</header><p>Stödet beviljades.</p></article></body></html>"
+    )
+    text = read_html(html.encode("utf-8")).pages[0][1]
+    assert "Beslut i Ljusdal" in text and "Stödet beviljades." in text
+    assert "Kommunens webbplats" not in text
+
+
 def test_windows_1252_text_keeps_swedish_letters_and_dashes(tmp_path: Path):
     path = tmp_path / "gammal.txt"
     path.write_bytes("Årsmöte – på söndag".encode("cp1252"))
     assert read_file(path, path.read_bytes()).pages[0][1] == "Årsmöte – på söndag"
+
+
+def test_utf16_text_from_notepad_is_decoded_and_binary_text_files_are_refused(tmp_path: Path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("Möte i Skövde".encode("utf-16"))
+    assert read_file(path, path.read_bytes()).pages[0][1] == "Möte i Skövde"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(UnreadableFile, match="not text"):
+        read_file(path, path.read_bytes())
 
 
 def test_unsupported_suffix_is_refused(tmp_path: Path):

@@ -38,6 +38,11 @@ def cited_numbers(answer: str) -> list[int]:
     return numbers
 
 
+def strip_markers(text: str) -> str:
+    """The text without its `[n]` markers."""
+    return re.sub(r"[ \t]+", " ", _MARKER.sub("", text)).replace(" .", ".").strip()
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 

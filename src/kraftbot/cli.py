@@ -26,8 +26,7 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.status:
         return _print_index_status(settings)
-    corpus = Path(args.corpus) if args.corpus else settings.paths.corpus_dir
-    report = build_index(settings, args.name, corpus)
+    report = build_index(settings, args.name, Path(args.corpus) if args.corpus else None)
     # Skipped files were already logged, one warning line each.
     print(
         f"Index '{report.name}': {report.documents} documents, {report.chunks} chunks "
@@ -138,7 +137,8 @@ def _cmd_bench_faiss(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.bench import faiss_bench
 
     sizes = [int(n) for n in args.sizes.split(",")]
-    results = faiss_bench.run_faiss_bench(sizes, settings.retrieval, args.queries)
+    extra_ef = tuple(int(ef) for ef in args.ef_search.split(",") if ef)
+    results = faiss_bench.run_faiss_bench(sizes, settings.retrieval, args.queries, extra_ef)
     command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench faiss"
     text = faiss_bench.render_faiss_report(results, settings.retrieval, command)
     args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="build the index of a corpus folder")
-    index.add_argument("--corpus", help="corpus folder (default: paths.corpus_dir)")
+    index.add_argument(
+        "--corpus", help="corpus folder (default: the one the index was built from, else paths.corpus_dir)"
+    )
     index.add_argument("--name", default="default", help="index name (default: default)")
     index.add_argument(
         "--status", action="store_true", help="list the built indexes with their counts and state"
@@ -201,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     scaling = targets.add_parser("faiss", help="exact vs approximate FAISS search on synthetic vectors")
     scaling.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated vector counts")
     scaling.add_argument("--queries", type=int, default=200, help="queries per size")
+    scaling.add_argument("--ef-search", default="", help="extra HNSW efSearch values to measure, e.g. 32,128")
     scaling.add_argument("--report", type=Path, default=Path("eval/reports/faiss-scaling.md"))
     scaling.set_defaults(handler=_cmd_bench_faiss)
     return parser

@@ -73,6 +73,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _over_size_limit(size: int, config: IngestSettings) -> bool:
+    return size > config.max_file_mb * 2**20
+
+
+def file_fingerprint(path: Path, config: IngestSettings) -> str:
+    """What tells whether a file changed: its SHA-256, or only its size while it is too large
+    to be read anyway (hashing a stray video at every start would be wasted time)."""
+    try:
+        size = path.stat().st_size
+        return f"oversize:{size}" if _over_size_limit(size, config) else file_sha256(path)
+    except OSError as error:  # reported by read_corpus, which skips the file
+        return f"unreadable:{error.strerror}"
+
+
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file below the corpus folder (documents and sidecars), in a stable order."""
     if not corpus_dir.is_dir():
@@ -120,9 +134,9 @@ def _sidecar_meta(corpus_dir: Path, source: Source, skipped: dict[str, str]) -> 
 
 def _extract(source: Source, config: IngestSettings) -> tuple[Extracted, str]:
     """The file's text and metadata, and its SHA-256 (of the same bytes)."""
-    size_mb = source.path.stat().st_size / 2**20
-    if size_mb > config.max_file_mb:
-        raise UnreadableFile(f"file is {size_mb:.1f} MB, over ingest.max_file_mb = {config.max_file_mb:g}")
+    size = source.path.stat().st_size
+    if _over_size_limit(size, config):
+        raise UnreadableFile(f"file is {size / 2**20:.1f} MB, over ingest.max_file_mb = {config.max_file_mb:g}")
     data = source.path.read_bytes()
     return read_file(source.path, data), hashlib.sha256(data).hexdigest()
 

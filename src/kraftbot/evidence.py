@@ -12,6 +12,7 @@ A small generator answers whatever it is asked, so refusing cannot be left to it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -24,6 +25,14 @@ _ABSENCE = re.compile(
     r"\b(saknas|finns inte|finns inga|finns varken|innehåller inte|innehåller ingen|är okän[dt]"
     r"|inte känd|inte känt|ingen uppgift|inga uppgifter|framgår inte|anges inte|säger alltså inte)\b",
     re.IGNORECASE,
+)
+
+# An answer saying that the material lacks something: the model's own refusal.
+_MATERIAL_ABSENCE = re.compile(
+    r"\b(finns inte|finns ingen|saknas|framgår inte|anges inte|nämns inte|står inte)\b.{0,60}"
+    r"\b(underlag|källor|källan|dokument)|\b(underlaget|källorna|källan)\b.{0,60}"
+    r"\b(innehåller inte|säger inte|anger inte|nämner inte|saknar)|\b(är okänt|inte känt|vet jag inte)\b",
+    re.IGNORECASE | re.DOTALL,
 )
 
 _INJECTION = re.compile(
@@ -65,6 +74,11 @@ def is_absence(unit: Unit) -> bool:
     return bool(_ABSENCE.search(own) or _ABSENCE.search(unit.context))
 
 
+def is_absence_statement(text: str) -> bool:
+    """True when a text says the material does not hold something ("finns inte i underlaget")."""
+    return bool(_MATERIAL_ABSENCE.search(text))
+
+
 def looks_like_injection(text: str) -> bool:
     """Instructions aimed at the assistant (role changes, fake system lines, "hitta på"), sv or en."""
     return bool(_INJECTION.search(text))
@@ -74,8 +88,9 @@ def looks_like_injection(text: str) -> bool:
 class ScoredUnit:
     unit: Unit
     passage: int  # index into the passages
-    score: float  # cosine with the question
+    score: float  # cosine with the question plus the weighted share of its terms
     absent: bool
+    cosine: float
 
 
 @dataclass
@@ -111,14 +126,25 @@ class Verdict:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def score_units(question: str, passages: list[Passage], similarity: Similarity) -> Evidence:
-    """Every sentence, list item and list of the passages, scored against the question."""
+Terms = Callable[[str], list[str]]
+
+
+def score_units(
+    question: str, passages: list[Passage], similarity: Similarity, terms: Terms | None = None, weight: float = 0.0
+) -> Evidence:
+    """Every sentence, list item and list of the passages, scored against the question.
+
+    The score is the dense cosine plus `weight` times the share of the question's search terms
+    (stemmed, stopwords removed) that the unit contains: the embedder blurs rare exact words
+    ("telefonnummer", "bedömningskriterier") that decide which sentence answers.
+    """
     located = [(i, unit) for i, p in enumerate(passages) for unit in text_units(p.text)]
-    scores = similarity.to_question(question, [unit.full for _, unit in located])
-    units = [
-        ScoredUnit(unit, i, float(score), is_absence(unit))
-        for (i, unit), score in zip(located, scores, strict=True)
-    ]
+    cosines = similarity.to_question(question, [unit.full for _, unit in located])
+    wanted = set(terms(question)) if terms and weight else set()
+    units = []
+    for (i, unit), cosine in zip(located, cosines, strict=True):
+        overlap = len(wanted & set(terms(unit.full))) / len(wanted) if wanted and terms else 0.0
+        units.append(ScoredUnit(unit, i, float(cosine) + weight * overlap, is_absence(unit), float(cosine)))
     units.sort(key=lambda u: -u.score)
     return Evidence(passages, units)
 
@@ -126,13 +152,14 @@ def score_units(question: str, passages: list[Passage], similarity: Similarity) 
 class EvidenceGate:
     """Answerable or not, from retrieval scores and the passages' own statements of what is missing."""
 
-    def __init__(self, config: GateSettings, similarity: Similarity) -> None:
+    def __init__(self, config: GateSettings, similarity: Similarity, terms: Terms | None = None) -> None:
         self.config = config
         self.similarity = similarity
+        self.terms = terms
 
     def assess(self, question: str, passages: list[Passage], asked: str | None = None) -> Verdict:
         """`question` is what was retrieved for (a follow-up rewritten); `asked` what the user typed."""
-        evidence = score_units(question, passages, self.similarity)
+        evidence = score_units(question, passages, self.similarity, self.terms, self.config.lexical_weight)
         answer, absence = evidence.best_answer, evidence.best_absence
         scores = {
             "top_dense": round(evidence.top_dense, 4),

@@ -24,11 +24,18 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 from llama_index.vector_stores.faiss import FaissVectorStore
 
 from kraftbot.chunking import chunk_documents, embedding_text
-from kraftbot.documents import SIDECAR_SUFFIX, CorpusError, Source, corpus_files, file_sha256, read_corpus
+from kraftbot.documents import (
+    SIDECAR_SUFFIX,
+    CorpusError,
+    Source,
+    corpus_files,
+    file_fingerprint,
+    read_corpus,
+)
 from kraftbot.embeddings import build_embedder, embedder_id
 from kraftbot.faiss_factory import make_faiss_index
 from kraftbot.manifest import MANIFEST_FILE, Manifest, incompatibility, staleness
-from kraftbot.settings import Settings
+from kraftbot.settings import IngestSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +116,9 @@ def index_path(settings: Settings, name: str) -> Path:
     return settings.paths.index_dir / name
 
 
-def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file below the corpus folder, keyed by relative path."""
-    return {p.relative_to(corpus_dir).as_posix(): file_sha256(p) for p in corpus_files(corpus_dir)}
+def corpus_fingerprint(corpus_dir: Path, config: IngestSettings) -> dict[str, str]:
+    """`file_fingerprint` (the SHA-256) of every file below the corpus folder, by relative path."""
+    return {p.relative_to(corpus_dir).as_posix(): file_fingerprint(p, config) for p in corpus_files(corpus_dir)}
 
 
 def _swap_in(staging: Path, target: Path) -> None:
@@ -148,6 +155,15 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:  # alive, owned by another user
         pass
     return True
+
+
+def _built_from(target: Path) -> Path | None:
+    """The corpus folder an existing index was built from, when the index and the folder exist."""
+    try:
+        folder = Path(Manifest.read(target).corpus_dir)
+    except (OSError, ValueError, TypeError):
+        return None
+    return folder if folder.is_dir() else None
 
 
 def _previous_build(target: Path, settings: Settings) -> _PreviousBuild | None:
@@ -204,16 +220,18 @@ def build_index(
 ) -> BuildReport:
     """Bring a named index up to date with its corpus, embedding only new or changed files.
 
-    The old index is replaced only when the new one is complete.
+    Without `corpus_dir`, an existing index is updated from the folder it was built from and a
+    new one is built from `paths.corpus_dir`. The old index is replaced only when the new one
+    is complete.
     """
-    corpus_dir = corpus_dir or settings.paths.corpus_dir
     target = index_path(settings, name)
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover_interrupted_swap(target)
     _remove_abandoned_staging(target)
-    files = corpus_fingerprint(corpus_dir)
+    corpus_dir = corpus_dir or _built_from(target) or settings.paths.corpus_dir
+    files = corpus_fingerprint(corpus_dir, settings.ingest)
     previous = _previous_build(target, settings)
-    if previous and previous.manifest.files == files and previous.manifest.ingest == settings.ingest.model_dump():
+    if previous and previous.manifest.files == files and previous.manifest.corpus_dir == str(corpus_dir.resolve()):
         return _up_to_date_report(name, target, previous.manifest)
 
     read = read_corpus(
@@ -244,7 +262,6 @@ def build_index(
             chunks=len(vectors),
             dimension=vectors.shape[1],
             skipped=read.skipped,
-            ingest=settings.ingest.model_dump(),
         ).write(staging)
         _swap_in(staging, target)
     finally:
@@ -283,7 +300,7 @@ def _current_staleness(settings: Settings, built: Manifest) -> str:
         built,
         embedder_id(settings.embedding),
         settings.chunking.model_dump(),
-        corpus_fingerprint(corpus_dir) if corpus_dir.is_dir() else built.files,
+        corpus_fingerprint(corpus_dir, settings.ingest) if corpus_dir.is_dir() else built.files,
     )
 
 
@@ -316,7 +333,11 @@ def index_statuses(settings: Settings) -> list[IndexStatus]:
     for path in sorted(index_dir.iterdir()):
         if path.name.startswith(".") or not (path / MANIFEST_FILE).is_file():
             continue
-        manifest = Manifest.read(path)
+        try:
+            manifest = Manifest.read(path)
+        except (OSError, ValueError, TypeError) as error:
+            log.warning("Index %s has an unreadable manifest (%s); rebuild it with `kraftbot index`", path, error)
+            continue
         if not Path(manifest.corpus_dir).is_dir():
             state = f"corpus folder {manifest.corpus_dir} is missing"
         else:

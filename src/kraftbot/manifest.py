@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,9 +23,8 @@ class Manifest:
     documents: int = 0
     chunks: int = 0
     dimension: int = 0
-    # Files read but not indexed, with the reason, and the ingest settings that decided it.
+    # Files read but not indexed, with the reason (reported again while they are unchanged).
     skipped: dict[str, str] = field(default_factory=dict)
-    ingest: dict[str, float] = field(default_factory=dict)
     built_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
 
@@ -35,8 +34,10 @@ class Manifest:
 
     @classmethod
     def read(cls, index_path: Path) -> Manifest:
+        known = {f.name for f in fields(cls)}
         data = json.loads((index_path / MANIFEST_FILE).read_text(encoding="utf-8"))
-        return cls(**data)
+        # Keys of another format version are dropped; `format_version` says whether it is usable.
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 def incompatibility(built: Manifest, embedder: str, chunking: dict[str, int]) -> str:

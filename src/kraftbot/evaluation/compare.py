@@ -60,7 +60,7 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     summary_path = run_dir / SUMMARY_FILE
     if not summary_path.exists():
         raise ValueError(f"{run_dir} holds no {SUMMARY_FILE}; run `kraftbot eval --out {run_dir}` first")
-    return json.loads(summary_path.read_text(encoding="utf-8")), ResultStore(run_dir / RESULTS_FILE).load()
+    return json.loads(summary_path.read_text(encoding="utf-8")), ResultStore(run_dir / RESULTS_FILE).load(repair=False)
 
 
 def compare_runs(old_dir: Path, new_dir: Path) -> Comparison:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from kraftbot.evaluation.summary import LATENCIES, MEASURES, latency_values
 
@@ -57,6 +58,7 @@ def plot_latency(path: Path, results: Sequence[Mapping[str, Any]]) -> None:
         axis.hist(values or [0.0], bins=min(20, max(5, len(values))), color="#3b6ea8")
         axis.set_title(name.replace("_s", " (s)"))
         axis.set_ylabel("questions")
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.savefig(path, dpi=100)
 
 
@@ -67,7 +69,8 @@ def plot_tags(path: Path, by_tag: Mapping[str, Any]) -> None:
     axis = figure.subplots()
     values = [e["value"] for e in estimates]
     errors = [[e["value"] - e["low"] for e in estimates], [e["high"] - e["value"] for e in estimates]]
-    axis.barh(tags, values, xerr=errors, color="#4c9a6a", capsize=3)
+    labels = [f"{tag} (n={by_tag[tag]['n']})" for tag in tags]
+    axis.barh(labels, values, xerr=errors, color="#4c9a6a", capsize=3)
     axis.set_xlim(0, 1)
     axis.invert_yaxis()
     axis.set_xlabel("overall correct (answered right or refused right), 95% interval")
@@ -88,9 +91,18 @@ def question_rows(results: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
         s = r["scores"]
         rows.append(
             [
-                r["id"], r.get("tags", []), s.get("ok"), s.get("rank"), s.get("facts_ok"),
-                s.get("citation_ok"), s.get("refused"), r.get("mode"), s.get("language"),
-                s.get("supported_share"), s.get("ungrounded") or None, (r.get("timings") or {}).get("total_s"),
+                r["id"],
+                r.get("tags", []),
+                s.get("ok"),
+                s.get("rank"),
+                s.get("facts_ok"),
+                s.get("citation_ok"),
+                s.get("refused"),
+                r.get("mode"),
+                s.get("language"),
+                s.get("supported_share"),
+                s.get("ungrounded") or None,
+                (r.get("timings") or {}).get("total_s"),
                 excerpt(str(r.get("answer", ""))),
             ]
         )
@@ -106,7 +118,7 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
         "",
         *table(["latency", *stats], [[name, *((latency[name] or {}).get(k) for k in stats)] for name in LATENCIES]),
         "",
-        f"Peak resident memory: {cell(summary['memory']['peak_rss_mb'])} MB.",
+        f"Peak resident memory: {summary['memory']['peak_rss_mb'] or 0:.0f} MB.",
     ]
 
 
@@ -133,8 +145,11 @@ def write_report(path: Path, summary: Mapping[str, Any], results: Sequence[Mappi
         "",
         "## By mode",
         "",
-        *_breakdown(summary["by_mode"], ["answer_correct", "refusal_rate", "false_refusal_rate",
-                                         "supported_sentence_share", "ungrounded_terms"], "mode"),
+        *_breakdown(
+            summary["by_mode"],
+            ["answer_correct", "refusal_rate", "false_refusal_rate", "supported_sentence_share", "ungrounded_terms"],
+            "mode",
+        ),
         "",
         "## By tag",
         "",
@@ -143,8 +158,21 @@ def write_report(path: Path, summary: Mapping[str, Any], results: Sequence[Mappi
         "## Per question",
         "",
         *table(
-            ["id", "tags", "ok", "rank", "facts", "cited", "refused", "mode", "lang", "supported",
-             "ungrounded", "total s", "answer"],
+            [
+                "id",
+                "tags",
+                "ok",
+                "rank",
+                "facts",
+                "cited",
+                "refused",
+                "mode",
+                "lang",
+                "supported",
+                "ungrounded",
+                "total s",
+                "answer",
+            ],
             question_rows(results),
         ),
         "",

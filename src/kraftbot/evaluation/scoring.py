@@ -10,14 +10,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import py3langid
-
-from kraftbot.citations import sentences
+from kraftbot.citations import cited_numbers, sentences, strip_markers
 from kraftbot.evaluation.questions import Question
+from kraftbot.grounding import AnswerChecker, absent_terms, language_of
+from kraftbot.retrieval import Passage
 
 _NUMBER_GAP = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")
 _SPACES = re.compile(r"\s+")
-_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 RETRIEVAL_DEPTH = 10
 
 
@@ -65,36 +64,17 @@ def retrieval_scores(rank: int | None) -> dict[str, float]:
     }
 
 
-def strip_markers(text: str) -> str:
-    return _SPACES.sub(" ", _MARKERS.sub("", text)).strip()
-
-
-def language_of(text: str) -> str | None:
-    """ISO 639-1 code from py3langid for the answer without citation markers; None when empty."""
-    plain = strip_markers(text)
-    if not plain:
-        return None
-    code, _ = py3langid.classify(plain)
-    return str(code)
-
-
-def answer_sentences(answer: str) -> list[str]:
-    return [s for s in sentences(answer) if strip_markers(s)]
-
-
 def text_scores(question: Question, result: Mapping[str, Any], language: str) -> dict[str, Any]:
     """Retrieval, fact, citation, refusal and language scores; None where a measure does not apply."""
     answer = str(result.get("answer", ""))
     refused = bool(result.get("refused"))
     scores: dict[str, Any] = {
         "refused": refused,
-        "language": language_of(answer) if not refused else None,
+        "language": (language_of(answer) or None) if not refused else None,
     }
     scores["in_language"] = None if scores["language"] is None else scores["language"] == language
     if not question.answerable:
-        scores.update(
-            {k: None for k in ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "citation_ok")}
-        )
+        scores.update({k: None for k in ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "citation_ok")})
         scores.update(missing_facts=[], answer_correct=None, ok=refused)
         return scores
     if question.sources:
@@ -113,3 +93,23 @@ def text_scores(question: Question, result: Mapping[str, Any], language: str) ->
     scores["answer_correct"] = not refused and all(checks)
     scores["ok"] = scores["answer_correct"]
     return scores
+
+
+def grounding_scores(checker: AnswerChecker, answer: str, cited: Mapping[int, Passage]) -> dict[str, Any]:
+    """Share of answer sentences supported by a passage they cite, and terms absent from the cited passages.
+
+    A sentence without its own marker is judged against every cited passage; an answer that cites
+    nothing supports nothing. The primitives are the answer path's own (`kraftbot.grounding`).
+    """
+    parts = [(raw, strip_markers(raw)) for raw in sentences(answer)]
+    parts = [(raw, plain) for raw, plain in parts if plain]
+    supported = 0
+    for raw, plain in parts:
+        own = [cited[n] for n in cited_numbers(raw) if n in cited] or list(cited.values())
+        supported += bool(own) and checker.support(plain, own) >= checker.config.support_threshold
+    absent = absent_terms(answer, [p.text for p in cited.values()])
+    return {
+        "supported_share": supported / len(parts) if parts else None,
+        "ungrounded": absent,
+        "ungrounded_count": len(absent),
+    }

@@ -52,9 +52,11 @@ MEASURES: tuple[Measure, ...] = (
     Measure("swedish_share", "in_language", _any),
 )
 LATENCIES = ("retrieval_s", "ttft_s", "total_s", "tokens_per_s")
-HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in MEASURES} | {
-    f"latency.{name}.{stat}": name == "tokens_per_s" for name in LATENCIES for stat in ("p50", "p95", "max")
-} | {"peak_rss_mb": False}
+HIGHER_IS_BETTER = (
+    {m.name: m.higher_is_better for m in MEASURES}
+    | {f"latency.{name}.{stat}": name == "tokens_per_s" for name in LATENCIES for stat in ("p50", "p95", "max")}
+    | {"peak_rss_mb": False}
+)
 
 
 def decode_rate(result: Result) -> float | None:

@@ -25,4 +25,12 @@ def build_backend(settings: Settings) -> GenerationBackend:
         if not config.model:
             raise ValueError("llm.backend = 'transformers' needs llm.model (a model id or local path)")
         return TransformersBackend(config.model, resolve_device(config.device), config.temperature)
+    if config.backend == "openai":
+        from kraftbot.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(config.api_base, config.model, config.api_key, config.timeout_s, config.temperature)
+    if config.backend == "extractive":
+        from kraftbot.llm.extractive_backend import ExtractiveBackend
+
+        return ExtractiveBackend()
     raise ValueError(f"Unknown llm.backend {config.backend!r}")

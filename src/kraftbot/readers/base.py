@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 
 # Tried in order: UTF-8 (with or without BOM), then the Windows code page that older Swedish
@@ -36,6 +37,8 @@ class Extracted:
 
 def looks_binary(data: bytes) -> bool:
     """True for data that is not text in any encoding: NUL bytes or many control bytes."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
     sample = data[:8192]
     if b"\x00" in sample:
         return True
@@ -43,7 +46,10 @@ def looks_binary(data: bytes) -> bool:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode a text file: UTF-8 when it is valid UTF-8, else a Western European code page."""
+    """Decode a text file: UTF-16 by its BOM (Notepad's "Unicode"), UTF-8 when it is valid
+    UTF-8, else a Western European code page."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     for encoding in TEXT_ENCODINGS:
         try:
             return data.decode(encoding)

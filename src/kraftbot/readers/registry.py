@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kraftbot.readers.base import Extracted, UnreadableFile, looks_binary
+from kraftbot.readers.base import Extracted, UnreadableFile
 from kraftbot.readers.pdf import read_pdf
 from kraftbot.readers.text import read_text
 from kraftbot.readers.web import read_html
@@ -25,7 +25,8 @@ READERS: dict[str, Reader] = {
 
 
 def sniff_reader(data: bytes) -> Reader:
-    """The reader for a file without a suffix: PDF, Word and HTML by signature, else text."""
+    """The reader for a file without a suffix: PDF, Word and HTML by signature, else text
+    (which refuses binary content)."""
     head = data[:512].lstrip().lower()
     if head.startswith(b"%pdf-"):
         return read_pdf
@@ -33,8 +34,6 @@ def sniff_reader(data: bytes) -> Reader:
         return read_docx
     if head.startswith((b"<!doctype html", b"<html")):
         return read_html
-    if looks_binary(data):
-        raise UnreadableFile("no file type suffix and the content is not text")
     return read_text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from kraftbot.readers.base import Extracted, UnreadableFile, clean_value, decode_text
+from kraftbot.readers.base import Extracted, UnreadableFile, clean_value, decode_text, looks_binary
 
 
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -32,6 +32,8 @@ def first_markdown_heading(body: str) -> str:
 
 def read_text(data: bytes) -> Extracted:
     """Front matter keys become metadata; the body is indexed as it is."""
+    if looks_binary(data):
+        raise UnreadableFile("binary content, not text")
     meta, body = split_front_matter(decode_text(data))
     return Extracted(
         pages=[("", body)],

@@ -30,7 +30,9 @@ def _main_element(soup: BeautifulSoup) -> Tag:
 
 
 def _drop_noise(root: Tag) -> None:
-    for element in root.find_all(NOISE_TAGS):
+    """Remove page furniture; a <header> inside <main> or <article> is the article's own heading."""
+    own_header = root.name in ("main", "article")
+    for element in root.find_all([t for t in NOISE_TAGS if not (own_header and t == "header")]):
         element.decompose()
     for element in root.find_all(attrs={"role": NOISE_ROLES}):
         element.decompose()

@@ -1,0 +1,99 @@
+"""The answer check: invented numbers and names are caught, normalised ones are accepted."""
+
+from __future__ import annotations
+
+import pytest
+
+from kraftbot.grounding import AnswerChecker, absent_names, absent_numbers, absent_terms, language_of, names_in
+from kraftbot.retrieval import Passage
+from kraftbot.settings import GroundingSettings
+from kraftbot.similarity import Similarity
+
+SOURCE = (
+    "Utlysningen Starta er AI-resa ger högst 600 000 kronor per projekt. Bidraget får utgöra högst "
+    "80 procent av kostnaderna. Den 28 november 2022 meddelade Vinnova att åtta projekt hade fått "
+    "finansiering. Darja Isaksson var generaldirektör. I Gemensamma AI-förmågor kan ett projekt få "
+    "upp till 2 miljoner kronor."
+)
+
+
+def passage(text: str = SOURCE, doc_id: str = "utlysning-1") -> Passage:
+    return Passage("n1", doc_id, "Utlysning", f"https://www.vinnova.se/{doc_id}", "utlysning", text, 1.0)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Man kan få högst 600 000 kr [1].",
+        "Man kan få 600000 kronor.",
+        "Högst 600 tusen kronor.",
+        "Upp till 0,6 miljoner kronor.",
+        "Upp till 2 000 000 kronor.",
+        "Upp till två miljoner kronor.",
+        "Bidraget täcker 80 %.",
+        "Beslutet kom 2022-11-28.",
+        "8 projekt fick pengar.",
+    ],
+)
+def test_normalised_numbers_count_as_present(answer: str) -> None:
+    assert absent_numbers(answer, [SOURCE]) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "invented"),
+    [
+        ("Starta er AI-resa ger 5 miljoner kronor per projekt.", "5 miljoner"),
+        ("Bidraget får utgöra högst 90 procent.", "90"),
+        ("Beslutet kom den 3 december 2022.", "3"),
+        ("Man kan få 750 000 kronor.", "750 000"),
+    ],
+)
+def test_invented_numbers_are_caught(answer: str, invented: str) -> None:
+    assert invented in absent_numbers(answer, [SOURCE])
+
+
+def test_invented_names_are_caught_and_real_ones_inflected_pass() -> None:
+    assert absent_names("Det var Vinnovas generaldirektör Darja Isaksson.", [SOURCE]) == []
+    assert absent_names("Vinnova har en handläggare som heter Anna Lindqvist.", [SOURCE]) == ["Anna", "Lindqvist"]
+    # A name opening a sentence is checked too; common opening words are not names.
+    assert "Kalle" in names_in("Kalle Anka beviljade pengarna.")
+    assert names_in("Det var åtta projekt.") == []
+    assert absent_terms("Enligt Vinnova fick åtta projekt pengar [1].", [SOURCE]) == []
+
+
+def test_language_of_tells_swedish_from_english() -> None:
+    assert language_of("Man kan få högst 600 000 kronor per projekt i utlysningen [1].") == "sv"
+    assert language_of("You can get at most 600,000 kronor per project in this call [1].") == "en"
+
+
+@pytest.fixture(scope="module")
+def checker(embedder) -> AnswerChecker:
+    return AnswerChecker(GroundingSettings(), Similarity(embedder))
+
+
+def test_a_faithful_cited_answer_passes(checker: AnswerChecker) -> None:
+    check = checker.check("Man kan få högst 600 000 kronor per projekt i Starta er AI-resa [1].", [passage()])
+    assert check.passed, check.problems
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ("Man kan få högst 600 000 kronor per projekt.", "no valid citation"),
+        ("Man kan få högst 600 000 kronor per projekt [3].", "not given"),
+        ("Man kan få högst 900 000 kronor per projekt [1].", "absent from the cited sources"),
+        ("You can get at most 600 000 kronor per project in this call [1].", "language"),
+        ("Kommunen bör också anlita en konsult för att måla om stadshuset i grönt [1].", "not supported"),
+        ("", "empty answer"),
+    ],
+)
+def test_a_bad_answer_fails_with_its_reason(checker: AnswerChecker, answer: str, problem: str) -> None:
+    check = checker.check(answer, [passage()])
+    assert not check.passed
+    assert any(problem in p for p in check.problems), check.problems
+
+
+def test_a_number_from_an_uncited_source_does_not_count(checker: AnswerChecker) -> None:
+    other = passage("Ett annat dokument nämner 900 000 kronor.", "annat")
+    check = checker.check("Man kan få högst 900 000 kronor per projekt [1].", [passage(), other])
+    assert "900 000" in check.absent_terms

@@ -1,0 +1,106 @@
+"""Benchmark arithmetic on hand-made rankings, and the bench commands end to end on small inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kraftbot.bench.metrics import bootstrap, evaluate, rank_of
+from kraftbot.bench.swefaq import load_swefaq
+from kraftbot.cli import main
+
+SWEFAQ_DIR = Path(__file__).resolve().parent.parent / "eval" / "datasets"
+
+
+def test_rank_of_counts_distinct_documents() -> None:
+    # Two chunks of doc a come first: b is the second distinct document.
+    assert rank_of("b", ["a", "a", "b", "c"]) == 2
+    assert rank_of("a", ["a"]) == 1
+    assert rank_of("z", ["a", "b"]) == 0
+
+
+def test_metrics_on_a_hand_made_ranking() -> None:
+    ranks = [1, 3, 0, 11, 5]  # 0: not retrieved; 11: beyond the @10 cutoff
+    result = {name: estimate.mean for name, estimate in evaluate(ranks).items()}
+    assert result["hit@1"] == pytest.approx(1 / 5)
+    assert result["hit@5"] == pytest.approx(3 / 5)
+    assert result["mrr@10"] == pytest.approx((1 + 1 / 3 + 1 / 5) / 5)
+    assert result["ndcg@10"] == pytest.approx((1 + 1 / math.log2(4) + 1 / math.log2(6)) / 5)
+
+
+def test_bootstrap_interval_brackets_the_mean() -> None:
+    values = np.array([1.0] * 60 + [0.0] * 40)
+    estimate = bootstrap(values, resamples=500, seed=3)
+    assert estimate.mean == pytest.approx(0.6)
+    assert estimate.low < 0.6 < estimate.high
+    assert 0.45 < estimate.low and estimate.high < 0.75  # about +-1.96 * sqrt(.24 / 100)
+    assert bootstrap(np.ones(10)).low == bootstrap(np.ones(10)).high == 1.0
+
+
+def test_swefaq_pools_one_passage_per_question() -> None:
+    data = load_swefaq(SWEFAQ_DIR / "swefaq")
+    assert len(data.questions) == len(data.passages) == 219
+    assert {q.split for q in data.questions} == {"dev", "test"}
+    assert {q.answer_id for q in data.questions} == {p.id for p in data.passages}
+    assert all(p.title and p.text for p in data.passages)
+
+
+def test_bench_retrieval_prints_json_and_writes_report(tmp_path, capsys) -> None:
+    report = tmp_path / "report.md"
+    code = main(
+        [
+            "--config",
+            str(tmp_path / "absent.toml"),
+            "bench",
+            "retrieval",
+            "--dataset",
+            "swefaq",
+            "--split",
+            "dev",
+            "--limit",
+            "6",
+            "--json",
+            "--datasets-dir",
+            str(SWEFAQ_DIR),
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--report",
+            str(report),
+        ]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result) == ["minilm", "dense", "bm25", "default"]
+    for scores in result.values():
+        assert set(scores) == {"hit@1", "hit@5", "mrr@10", "ndcg@10", "n"}
+        assert scores["n"] == 6
+        assert 0.0 <= scores["hit@1"] <= scores["hit@5"] <= 1.0
+    text = report.read_text(encoding="utf-8")
+    assert "## dev" in text and "| default | 6 |" in text and "p95 ms" in text
+
+
+def test_bench_faiss_reports_every_size(tmp_path, capsys) -> None:
+    report = tmp_path / "faiss.md"
+    code = main(
+        [
+            "--config",
+            str(tmp_path / "absent.toml"),
+            "bench",
+            "faiss",
+            "--sizes",
+            "300,1200",
+            "--queries",
+            "20",
+            "--report",
+            str(report),
+        ]
+    )
+    assert code == 0
+    rows = [line for line in report.read_text(encoding="utf-8").splitlines() if line.startswith("| 1,200")]
+    assert len(rows) == 2 and "IndexFlatIP" in rows[0] and "HNSW" in rows[1]
+    assert float(rows[0].split("|")[-2]) == 1.0  # exact search is its own reference
+    assert "faiss_exact_max" in capsys.readouterr().out
