@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from kraftbot.bench.metrics import bootstrap, evaluate, rank_of
+from kraftbot.bench.retrieval_bench import method_settings
 from kraftbot.bench.swefaq import load_swefaq
 from kraftbot.cli import main
+from kraftbot.settings import load_settings
 
 SWEFAQ_DIR = Path(__file__).resolve().parent.parent / "eval" / "datasets"
 
@@ -37,7 +39,7 @@ def test_bootstrap_interval_brackets_the_mean() -> None:
     estimate = bootstrap(values, resamples=500, seed=3)
     assert estimate.mean == pytest.approx(0.6)
     assert estimate.low < 0.6 < estimate.high
-    assert 0.45 < estimate.low and estimate.high < 0.75  # about +-1.96 * sqrt(.24 / 100)
+    assert estimate.low > 0.45 and estimate.high < 0.75  # about +-1.96 * sqrt(.24 / 100)
     assert bootstrap(np.ones(10)).low == bootstrap(np.ones(10)).high == 1.0
 
 
@@ -63,6 +65,8 @@ def test_bench_retrieval_prints_json_and_writes_report(tmp_path, capsys) -> None
             "dev",
             "--limit",
             "6",
+            "--methods",
+            "dense,bm25,default",
             "--json",
             "--datasets-dir",
             str(SWEFAQ_DIR),
@@ -74,13 +78,28 @@ def test_bench_retrieval_prints_json_and_writes_report(tmp_path, capsys) -> None
     )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert list(result) == ["minilm", "dense", "bm25", "default"]
+    assert list(result) == ["dense", "bm25", "default"]
     for scores in result.values():
         assert set(scores) == {"hit@1", "hit@5", "mrr@10", "ndcg@10", "n"}
         assert scores["n"] == 6
         assert 0.0 <= scores["hit@1"] <= scores["hit@5"] <= 1.0
     text = report.read_text(encoding="utf-8")
     assert "## dev" in text and "| default | 6 |" in text and "p95 ms" in text
+
+
+def test_methods_differ_only_in_the_settings_they_must() -> None:
+    shipped = load_settings(config_file=Path("/nonexistent"), environ={})
+    default = method_settings("default", shipped)
+    assert default.retrieval.top_k == 10
+    assert default.retrieval.model_dump(exclude={"top_k"}) == shipped.retrieval.model_dump(exclude={"top_k"})
+    assert method_settings("dense", shipped).retrieval.mode == "dense"
+    assert method_settings("bm25", shipped).retrieval.mode == "bm25"
+    minilm = method_settings("minilm", shipped)
+    assert minilm.embedding.backend == "huggingface" and Path(minilm.embedding.model).is_dir()
+    assert minilm.retrieval.mode == "dense"
+    assert shipped.retrieval.mode == "hybrid"  # the copies did not touch the shipped settings
+    with pytest.raises(ValueError, match="Unknown method"):
+        method_settings("colbert", shipped)
 
 
 def test_bench_faiss_reports_every_size(tmp_path, capsys) -> None:

@@ -94,7 +94,7 @@ def tiny_cross_encoder(folder: Path) -> Path:
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
-    words = "vem fattar beslut om ansökan koncernstab hr hur lång tid svar".split()
+    words = ["vem", "fattar", "beslut", "om", "ansökan", "koncernstab", "hr", "hur", "lång", "tid", "svar"]
     vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *words])}
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()

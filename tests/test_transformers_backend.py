@@ -45,5 +45,5 @@ def test_settings_choose_the_transformers_backend(tiny_model: Path, make_setting
 
 def test_transformers_backend_without_a_model_is_a_clear_error(make_settings) -> None:
     settings = make_settings(llm={"backend": "transformers", "model": ""})
-    with pytest.raises(ValueError, match="llm.model"):
+    with pytest.raises(ValueError, match=r"llm\.model"):
         build_backend(settings)

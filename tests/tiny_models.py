@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-WORDS = "hej du är kraftbot svara på svenska källor fråga pengar kronor projekt kommun utlysning ai".split()
+WORDS = [
+    "hej", "du", "är", "kraftbot", "svara", "på", "svenska", "källor",
+    "fråga", "pengar", "kronor", "projekt", "kommun", "utlysning", "ai",
+]
 
 
 def build_tokenizer(target: Path, chat_template: str | None = None):

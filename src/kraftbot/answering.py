@@ -122,22 +122,24 @@ class Assistant:
         extra: dict[str, Any],
     ) -> Finished:
         passages = verdict.evidence.passages
-        if generated and declines(generated):
-            extra["check"] = {"passed": False, "problems": ["the model declined"], "generated": generated}
-            return self._finish(question, verdict, timings, started, extra, refusal="model_declined")
         check = self.checker.check(generated, passages)
+        if generated and declines(generated):
+            # The small model declines answerable questions too; the gate has found evidence, so
+            # its decline is one more failed answer: quote the evidence, or refuse if too weak.
+            check.passed = False
+            check.problems.insert(0, "the model declined")
         extra["check"] = check.to_dict() | ({} if check.passed else {"generated": generated})
         if check.passed:
             citations, _ = map_citations(generated, passages, self.settings.answer.quote_chars)
             return self._finish(question, verdict, timings, started, extra, GENERATED, generated, citations)
         if generated:
             log.info("Generated answer failed its check (%s); falling back", "; ".join(check.problems))
-        fallback = extractive_answer(verdict.evidence, self.settings.grounding, self.settings.answer.quote_chars)
+        fallback = extractive_answer(
+            verdict.evidence, self.settings.grounding, self.settings.answer.quote_chars, question
+        )
         if fallback is None:
             return self._finish(question, verdict, timings, started, extra, refusal="unsupported")
-        return self._finish(
-            question, verdict, timings, started, extra, EXTRACTIVE, fallback.text, fallback.citations
-        )
+        return self._finish(question, verdict, timings, started, extra, EXTRACTIVE, fallback.text, fallback.citations)
 
     def _finish(
         self,

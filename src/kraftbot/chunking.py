@@ -24,8 +24,10 @@ def chunk_documents(documents: list[Document], config: ChunkSettings) -> list[Te
         document.metadata_template = "{value}"
     splitter = SentenceSplitter(chunk_size=config.chunk_size, chunk_overlap=config.chunk_overlap)
     nodes = splitter.get_nodes_from_documents(documents)
-    for position, node in enumerate(nodes):
-        node.metadata["chunk"] = position
+    positions: dict[str, int] = {}
+    for node in nodes:
+        doc_id = str(node.metadata.get("doc_id", ""))
+        node.metadata["chunk"] = positions[doc_id] = positions.get(doc_id, -1) + 1
         node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, "chunk"]
         node.excluded_llm_metadata_keys = [*node.excluded_llm_metadata_keys, "chunk"]
     return nodes

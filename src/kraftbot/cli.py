@@ -18,6 +18,7 @@ from kraftbot.settings import Settings, load_settings
 log = logging.getLogger("kraftbot")
 
 EXIT_USER_ERROR = 2
+REPLACED = "\n\n[Utkastet ovan kunde inte styrkas av källorna. Svar:]\n"
 EXIT_GATE_FAILED = 1
 
 
@@ -65,16 +66,21 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     validate_question(args.question, settings.answer.max_question_chars)
     assistant = build_assistant(settings, args.index)
-    for event in assistant.stream(args.question):
+    streamed = ""
+    for event in assistant.stream(args.question, history=args.history):
         if isinstance(event, TextDelta) and not args.json:
+            streamed += event.text
             print(event.text, end="", flush=True)
         elif isinstance(event, Finished):
             data = event.result.to_dict()
             if args.json:
                 print(json.dumps(data, ensure_ascii=False, indent=2))
-            else:
-                print()
-                _print_sources(data)
+                continue
+            if streamed.strip() != event.result.answer:
+                # The draft failed the answer check: what counts is the checked answer.
+                print(f"{REPLACED if streamed else ''}{event.result.answer}", end="")
+            print()
+            _print_sources(data)
     return 0
 
 
@@ -167,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the result object as JSON")
     ask.add_argument("--index", default="default", help="index name")
+    ask.add_argument(
+        "--history", action="append", default=[], metavar="TURN",
+        help="an earlier user turn of the conversation (repeat, oldest first)",
+    )
     ask.set_defaults(handler=_cmd_ask)
 
     serve = commands.add_parser("serve", help="start the web chat")

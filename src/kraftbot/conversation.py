@@ -74,8 +74,13 @@ def standalone(
     rewritten = model_rewrite(question, history, backend) if backend is not None else None
     if rewritten and rewritten != rule:
         candidate = Rewrite(rewritten, retrieve(rewritten), "model")
-        log.info("Follow-up rewrites: model %r (%.3f), rule %r (%.3f)", rewritten,
-                 _strength(candidate.passages), rule, _strength(best.passages))
+        log.info(
+            "Follow-up rewrites: model %r (%.3f), rule %r (%.3f)",
+            rewritten,
+            _strength(candidate.passages),
+            rule,
+            _strength(best.passages),
+        )
         if _strength(candidate.passages) > _strength(best.passages):
             best = candidate
     return best

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kraftbot.citations import Citation
 from kraftbot.evidence import Evidence, ScoredUnit
+from kraftbot.grounding import MONTHS, names_in, number_values
 from kraftbot.settings import GroundingSettings
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -36,25 +37,88 @@ def _overlaps(unit: ScoredUnit, chosen: list[ScoredUnit]) -> bool:
     return any(text in other.unit.text or other.unit.text in text for other in chosen)
 
 
-def select_units(evidence: Evidence, config: GroundingSettings) -> list[ScoredUnit]:
-    """Up to `extractive_sentences` units within `extractive_margin` of the best; none if it is weak."""
+_ASKS = {
+    "date": re.compile(r"\bnär\b|\bvilket datum\b|\bvilken dag\b", re.IGNORECASE),
+    "amount": re.compile(r"\bhur (mycket|stor[at]?)\b|\bbelopp|\bbudget|\bandel\b|\bprocent", re.IGNORECASE),
+    "count": re.compile(r"\bhur många\b|\bantal\b", re.IGNORECASE),
+    "name": re.compile(r"\bvem\b|\bvilka\b|\bvilken (högskola|kommun|organisation|myndighet|webbplats)", re.IGNORECASE),
+}
+_DATE = re.compile(rf"\b\d{{1,2}} ({'|'.join(MONTHS)})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"\d[\d  ,]*\s*(kronor|kr\b|miljon|miljard|procent|%|tkr|mkr)", re.IGNORECASE)
+
+
+def asked_types(question: str) -> set[str]:
+    """What kind of fact the question asks for: a date, an amount, a count or a name."""
+    return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+
+
+def holds(kind: str, text: str, question: str) -> bool:
+    """Does the text state a fact of that kind (a name: one the question does not already give)?"""
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "amount":
+        return bool(_AMOUNT.search(text))
+    if kind == "count":
+        return bool(number_values(text))
+    asked = {name.lower() for name in names_in(question)}
+    return any(name.lower() not in asked for name in names_in(text))
+
+
+def select_units(evidence: Evidence, config: GroundingSettings, question: str = "") -> list[ScoredUnit]:
+    """Up to `extractive_sentences` units within `extractive_margin` of the best; none if it is weak.
+
+    A unit that holds the kind of fact the question asks for (a date for "när") gains
+    `extractive_type_bonus`: the embedder ranks topic, not whether the sentence answers.
+    """
+    kinds = asked_types(question)
+
+    def rank(unit: ScoredUnit) -> float:
+        bonus = any(holds(kind, unit.unit.full, question) for kind in kinds)
+        return unit.score + config.extractive_type_bonus * bonus
+
     # A lead sentence whose list is cut off by the chunk boundary promises what it does not hold.
     candidates = [u for u in evidence.units if not u.absent and not u.unit.text.endswith(":")]
-    if not candidates or candidates[0].cosine < config.extractive_min_similarity:
+    if not candidates or max(u.cosine for u in candidates) < config.extractive_min_similarity:
         return []
-    best = candidates[0].score
+    candidates.sort(key=rank, reverse=True)
+    best = rank(candidates[0])
     chosen: list[ScoredUnit] = []
     for unit in candidates:
-        if len(chosen) == config.extractive_sentences or unit.score < best - config.extractive_margin:
+        if len(chosen) == config.extractive_sentences or rank(unit) < best - config.extractive_margin:
             break
         if not _overlaps(unit, chosen):
             chosen.append(unit)
-    return chosen
+    return _merge_items(chosen, evidence)
 
 
-def extractive_answer(evidence: Evidence, config: GroundingSettings, quote_chars: int) -> ExtractiveAnswer | None:
+def _merge_items(chosen: list[ScoredUnit], evidence: Evidence) -> list[ScoredUnit]:
+    """Two items of one list are quoted as that list, so its lead is not repeated."""
+    merged: list[ScoredUnit] = []
+    for unit in chosen:
+        whole = next(
+            (
+                u
+                for u in evidence.units
+                if u.unit.kind == "list" and u.passage == unit.passage and unit.unit.text in u.unit.text
+            ),
+            None,
+        )
+        siblings = [
+            other
+            for other in chosen
+            if other is not unit and other.unit.kind == "item" and whole and other.unit.text in whole.unit.text
+        ]
+        unit = whole if unit.unit.kind == "item" and whole and siblings else unit
+        if not _overlaps(unit, merged):
+            merged.append(unit)
+    return merged
+
+
+def extractive_answer(
+    evidence: Evidence, config: GroundingSettings, quote_chars: int, question: str = ""
+) -> ExtractiveAnswer | None:
     """Quoted sentences with their source numbers (the passages' order), or None when too weak."""
-    chosen = select_units(evidence, config)
+    chosen = select_units(evidence, config, question)
     if not chosen:
         return None
     parts: list[str] = []

@@ -32,28 +32,116 @@ _NUMBER = re.compile(
 _SCALES = {"tusen": 1e3, "tkr": 1e3, "miljon": 1e6, "miljoner": 1e6, "milj": 1e6, "mkr": 1e6, "mnkr": 1e6}
 _SCALES |= {"miljard": 1e9, "miljarder": 1e9, "mdr": 1e9, "mrd": 1e9}
 NUMBER_WORDS = {
-    "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9, "tio": 10,
-    "elva": 11, "tolv": 12, "tjugo": 20, "trettio": 30, "fyrtio": 40, "femtio": 50, "hundra": 100,
+    "två": 2,
+    "tre": 3,
+    "fyra": 4,
+    "fem": 5,
+    "sex": 6,
+    "sju": 7,
+    "åtta": 8,
+    "nio": 9,
+    "tio": 10,
+    "elva": 11,
+    "tolv": 12,
+    "tjugo": 20,
+    "trettio": 30,
+    "fyrtio": 40,
+    "femtio": 50,
+    "hundra": 100,
 }
 MONTHS = {
-    "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6, "juli": 7,
-    "augusti": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
+    "januari": 1,
+    "februari": 2,
+    "mars": 3,
+    "april": 4,
+    "maj": 5,
+    "juni": 6,
+    "juli": 7,
+    "augusti": 8,
+    "september": 9,
+    "oktober": 10,
+    "november": 11,
+    "december": 12,
 }
-_NUMBER_WORD = re.compile(
-    rf"\b({'|'.join(NUMBER_WORDS)})\b(?:{_SPACE}+({'|'.join(_SCALES)})\b)?", re.IGNORECASE
-)
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(NUMBER_WORDS)})\b(?:{_SPACE}+({'|'.join(_SCALES)})\b)?", re.IGNORECASE)
 _MONTH = re.compile(rf"\b({'|'.join(MONTHS)})\b", re.IGNORECASE)
 _WORD = re.compile(r"\w[\w\-]*")
 _LINE_START = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*[\"'”“»(]*", re.MULTILINE)
 # Capitalised words that open Swedish sentences without being names.
 COMMON_STARTS = frozenset(
     {
-        "det", "den", "de", "detta", "denna", "dessa", "du", "ni", "vi", "man", "jag", "han", "hon",
-        "enligt", "ja", "nej", "dessutom", "men", "och", "eller", "om", "för", "till", "med", "efter",
-        "innan", "när", "där", "här", "hur", "vad", "vem", "vilka", "vilken", "vilket", "alla",
-        "varje", "även", "också", "bidraget", "projektet", "projekten", "utlysningen", "satsningen",
-        "ansökan", "underlaget", "källan", "källorna", "svaret", "sammanfattningsvis", "kort",
-        "totalt", "först", "sedan", "slutligen",
+        "det",
+        "den",
+        "de",
+        "detta",
+        "denna",
+        "dessa",
+        "du",
+        "ni",
+        "vi",
+        "man",
+        "jag",
+        "han",
+        "hon",
+        "enligt",
+        "ja",
+        "nej",
+        "dessutom",
+        "men",
+        "och",
+        "eller",
+        "om",
+        "för",
+        "till",
+        "med",
+        "efter",
+        "innan",
+        "när",
+        "där",
+        "här",
+        "hur",
+        "vad",
+        "vem",
+        "vilka",
+        "vilken",
+        "vilket",
+        "alla",
+        "varje",
+        "även",
+        "också",
+        "bidraget",
+        "projektet",
+        "projekten",
+        "utlysningen",
+        "satsningen",
+        "ansökan",
+        "underlaget",
+        "källan",
+        "källorna",
+        "svaret",
+        "sammanfattningsvis",
+        "kort",
+        "totalt",
+        "först",
+        "sedan",
+        "slutligen",
+        "i",
+        "på",
+        "av",
+        "vid",
+        "under",
+        "från",
+        "som",
+        "att",
+        "nu",
+        "inom",
+        "utöver",
+        "mellan",
+        "genom",
+        "ett",
+        "en",
+        "observera",
+        "tänk",
     }
 )
 
@@ -94,11 +182,12 @@ def absent_numbers(answer: str, sources: Sequence[str]) -> list[str]:
 
 
 def names_in(text: str) -> list[str]:
-    """Capitalised words (names, acronyms), also at a sentence start unless a common opening word."""
+    """Capitalised words of two letters or more (names, acronyms), also at a sentence start unless a
+    common opening word."""
     names: list[str] = []
     for sentence in sentences(_LINE_START.sub("", strip_markers(text))):
         for position, word in enumerate(_WORD.findall(sentence)):
-            if not word[0].isupper() or word.isdigit():
+            if len(word) < 2 or not word[0].isupper() or word.isdigit():
                 continue
             if position == 0 and word.lower() in COMMON_STARTS:
                 continue

@@ -164,9 +164,12 @@ class GroundingSettings(Section):
     language: str = "sv"
     # Extractive answer: quote at most this many sentences, those within `margin` of the best one,
     # and refuse instead when the best sentence's query cosine is below `min_similarity`.
-    extractive_sentences: int = Field(default=2, ge=1, le=6)
-    extractive_margin: float = Field(default=0.02, ge=0.0, le=1.0)
+    extractive_sentences: int = Field(default=3, ge=1, le=6)
+    extractive_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     extractive_min_similarity: float = Field(default=0.85, ge=-1.0, le=1.0)
+    # Extractive answer: rank bonus for a sentence holding the kind of fact asked for (a date for
+    # "när", an amount for "hur mycket", a number for "hur många", a new name for "vem/vilka").
+    extractive_type_bonus: float = Field(default=0.02, ge=0.0, le=1.0)
     # Follow-up questions: rewrite with the model when it has one (else by rule).
     model_rewrite: bool = True
 
