@@ -85,6 +85,8 @@ def test_refusal_is_right_only_for_unanswerable_questions() -> None:
     assert unanswerable["ok"] is True and unanswerable["hit_at_1"] is None
     answerable = text_scores(Question("u", "Belopp?", True, facts=[AMOUNT], sources=["faq"]), refusal, "sv")
     assert answerable["ok"] is False and answerable["refused"] is True
+    linked = _result("Det finns inte i mitt underlag. Närmast ligger: [Högst 600 000 kronor](https://x).", refused=True)
+    assert text_scores(Question("u", "Belopp?", True, facts=[AMOUNT]), linked, "sv")["facts_ok"] is False
     invented = text_scores(Question("r", "Vädret?", False), _result("Det blir sol [1]."), "sv")
     assert invented["ok"] is False
 

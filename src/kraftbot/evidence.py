@@ -99,6 +99,8 @@ class Evidence:
 
     passages: list[Passage]
     units: list[ScoredUnit]
+    # The best statement of absence from anywhere in the corpus, when it beats the passages' own.
+    absence_elsewhere: tuple[ScoredUnit, Passage] | None = None
 
     @property
     def best_answer(self) -> ScoredUnit | None:
@@ -106,7 +108,15 @@ class Evidence:
 
     @property
     def best_absence(self) -> ScoredUnit | None:
-        return next((u for u in self.units if u.absent), None)
+        own = next((u for u in self.units if u.absent), None)
+        return self.absence_elsewhere[0] if self.absence_elsewhere else own
+
+    @property
+    def absence_passage(self) -> Passage | None:
+        if self.absence_elsewhere:
+            return self.absence_elsewhere[1]
+        absence = self.best_absence
+        return self.passages[absence.passage] if absence else None
 
     @property
     def top_dense(self) -> float:
@@ -129,6 +139,29 @@ class Verdict:
 Terms = Callable[[str], list[str]]
 
 
+def absence_statements(passages: list[Passage]) -> list[tuple[Unit, Passage]]:
+    """Every sentence of the corpus that says the material lacks something, with its passage."""
+    found: dict[str, tuple[Unit, Passage]] = {}
+    for passage in passages:
+        for unit in text_units(passage.text):
+            if is_absence(unit):
+                found.setdefault(unit.full, (unit, passage))
+    return list(found.values())
+
+
+def _scored(
+    question: str, located: list[tuple[int, Unit]], similarity: Similarity, terms: Terms | None, weight: float
+) -> list[ScoredUnit]:
+    cosines = similarity.to_question(question, [unit.full for _, unit in located])
+    wanted = set(terms(question)) if terms and weight else set()
+    units = []
+    for (i, unit), cosine in zip(located, cosines, strict=True):
+        overlap = len(wanted & set(terms(unit.full))) / len(wanted) if wanted and terms else 0.0
+        units.append(ScoredUnit(unit, i, float(cosine) + weight * overlap, is_absence(unit), float(cosine)))
+    units.sort(key=lambda u: -u.score)
+    return units
+
+
 def score_units(
     question: str, passages: list[Passage], similarity: Similarity, terms: Terms | None = None, weight: float = 0.0
 ) -> Evidence:
@@ -139,27 +172,35 @@ def score_units(
     ("telefonnummer", "bedömningskriterier") that decide which sentence answers.
     """
     located = [(i, unit) for i, p in enumerate(passages) for unit in text_units(p.text)]
-    cosines = similarity.to_question(question, [unit.full for _, unit in located])
-    wanted = set(terms(question)) if terms and weight else set()
-    units = []
-    for (i, unit), cosine in zip(located, cosines, strict=True):
-        overlap = len(wanted & set(terms(unit.full))) / len(wanted) if wanted and terms else 0.0
-        units.append(ScoredUnit(unit, i, float(cosine) + weight * overlap, is_absence(unit), float(cosine)))
-    units.sort(key=lambda u: -u.score)
-    return Evidence(passages, units)
+    return Evidence(passages, _scored(question, located, similarity, terms, weight))
 
 
 class EvidenceGate:
     """Answerable or not, from retrieval scores and the passages' own statements of what is missing."""
 
-    def __init__(self, config: GateSettings, similarity: Similarity, terms: Terms | None = None) -> None:
+    def __init__(
+        self,
+        config: GateSettings,
+        similarity: Similarity,
+        terms: Terms | None = None,
+        absences: list[tuple[Unit, Passage]] | None = None,
+    ) -> None:
+        """`absences`: the corpus's statements of what it lacks (see `absence_statements`), which
+        are compared with every question, retrieved or not: they are short and few."""
         self.config = config
         self.similarity = similarity
         self.terms = terms
+        self.absences = absences or []
 
     def assess(self, question: str, passages: list[Passage], asked: str | None = None) -> Verdict:
         """`question` is what was retrieved for (a follow-up rewritten); `asked` what the user typed."""
         evidence = score_units(question, passages, self.similarity, self.terms, self.config.lexical_weight)
+        if self.absences:
+            located = [(i, unit) for i, (unit, _) in enumerate(self.absences)]
+            elsewhere = _scored(question, located, self.similarity, self.terms, self.config.lexical_weight)[0]
+            own = evidence.best_absence
+            if own is None or elsewhere.score > own.score:
+                evidence.absence_elsewhere = (elsewhere, self.absences[elsewhere.passage][1])
         answer, absence = evidence.best_answer, evidence.best_absence
         scores = {
             "top_dense": round(evidence.top_dense, 4),
@@ -183,11 +224,11 @@ def refusal_message(reason: str, evidence: Evidence, documents: int = 3) -> str:
     if reason == "off_topic":
         return OFF_TOPIC
     lines = [NOT_IN_MATERIAL]
-    absence = evidence.best_absence
+    absence, where = evidence.best_absence, evidence.absence_passage
     if reason == "absent" and absence is not None:
         lines.append(f"Underlaget säger: ”{absence.unit.full.lstrip('-* ')}”")
     closest: dict[str, str] = {}
-    for passage in evidence.passages:
+    for passage in ([where] if reason == "absent" and where else []) + evidence.passages:
         if passage.url and len(closest) < documents:
             closest.setdefault(passage.url, passage.title or passage.doc_id)
     if closest:

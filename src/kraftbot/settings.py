@@ -81,8 +81,8 @@ class RetrievalSettings(Section):
     reranker_model: str = ""
     reranker_candidates: int = Field(default=20, ge=1)
     reranker_device: str = "auto"
-    # FAISS: exact inner product up to this many vectors, HNSW above it.
-    faiss_exact_max: int = Field(default=100_000, ge=0)
+    # FAISS: exact inner product up to this many vectors, HNSW above (eval/reports/faiss-scaling.md).
+    faiss_exact_max: int = Field(default=50_000, ge=0)
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_construction: int = Field(default=80, ge=8)
     hnsw_ef_search: int = Field(default=64, ge=1)
@@ -134,8 +134,9 @@ class EvaluationSettings(Section):
     # Bootstrap resamples and confidence level of the intervals around every summary measure.
     bootstrap_samples: int = Field(default=2000, ge=100)
     confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    # Seed of the resampling: summarising the same results twice gives the same intervals.
     seed: int = 0
-    # Minimums and maximums for `kraftbot eval --gate`.
+    # Minimums and maximums for `kraftbot eval --gate` (relative to the working directory).
     thresholds_file: Path = Path("eval/thresholds.toml")
 
 
@@ -148,9 +149,11 @@ class GateSettings(Section):
     min_bm25: float = Field(default=8.0, ge=0.0)
     # Refuse when a passage sentence saying the material lacks something ("finns inte i underlaget")
     # matches the question at least as well as the best other sentence minus this margin.
-    absence_margin: float = Field(default=0.0, ge=-1.0, le=1.0)
+    absence_margin: float = Field(default=-0.01, ge=-1.0, le=1.0)
+    # Compare every question with all such statements of the corpus, not only the retrieved ones.
+    corpus_absences: bool = True
     # Sentence score = cosine + this weight x share of the question's search terms in the sentence.
-    lexical_weight: float = Field(default=0.05, ge=0.0, le=1.0)
+    lexical_weight: float = Field(default=0.08, ge=0.0, le=1.0)
     # Refuse questions that try to give the assistant new instructions.
     block_injections: bool = True
 

@@ -109,6 +109,8 @@ def run_retrieval_bench(
     """Index the data set's passages once per embedder, then ask every question with each method."""
     if dataset not in DATASETS:
         raise ValueError(f"Unknown dataset '{dataset}'; available: {', '.join(DATASETS)}")
+    if unknown := [m for m in methods if m not in METHODS]:
+        raise ValueError(f"Unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     data = DATASETS[dataset](datasets_dir / dataset)
     if limit:
         data = data.limited(limit)

@@ -49,7 +49,7 @@ def load_swefaq(folder: Path) -> BenchData:
     for split in SPLITS:
         path = folder / f"swefaq_{split}.jsonl"
         if not path.is_file():
-            raise FileNotFoundError(f"SweFAQ split missing: {path}")
+            raise ValueError(f"SweFAQ split missing: {path} (see eval/datasets/swefaq/README.md)")
         with path.open(encoding="utf-8") as handle:
             for line_no, line in enumerate(handle, start=1):
                 row = json.loads(line)

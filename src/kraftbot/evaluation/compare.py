@@ -87,9 +87,16 @@ def compare_runs(old_dir: Path, new_dir: Path) -> Comparison:
     )
 
 
+def _flips(flips: list[Flip]) -> list[str]:
+    if not flips:
+        return ["None."]
+    return table(
+        ["id", "question", "old answer", "new answer"], [[f.id, f.question, f.old_answer, f.new_answer] for f in flips]
+    )
+
+
 def render(comparison: Comparison) -> str:
     """The comparison as Markdown (printed and written to compare.md)."""
-    flip_header = ["id", "question", "old answer", "new answer"]
     lines = [
         f"# Comparison: `{comparison.old_dir}` -> `{comparison.new_dir}`",
         "",
@@ -100,11 +107,11 @@ def render(comparison: Comparison) -> str:
         "",
         f"## Right -> wrong ({len(comparison.broke)})",
         "",
-        *table(flip_header, [[f.id, f.question, f.old_answer, f.new_answer] for f in comparison.broke]),
+        *_flips(comparison.broke),
         "",
         f"## Wrong -> right ({len(comparison.fixed)})",
         "",
-        *table(flip_header, [[f.id, f.question, f.old_answer, f.new_answer] for f in comparison.fixed]),
+        *_flips(comparison.fixed),
         "",
     ]
     if comparison.only_old or comparison.only_new:

@@ -88,7 +88,8 @@ def text_scores(question: Question, result: Mapping[str, Any], language: str) ->
         scores.update(rank=None, hit_at_1=None, hit_at_3=None, mrr_at_10=None, citation_ok=None)
     missing = missing_facts(answer, question.facts)
     scores["missing_facts"] = missing
-    scores["facts_ok"] = not missing if question.facts else None
+    # A refusal states no facts, even when its links happen to contain a fact's words.
+    scores["facts_ok"] = (not refused and not missing) if question.facts else None
     checks = [v for v in (scores["facts_ok"], scores["citation_ok"]) if v is not None]
     scores["answer_correct"] = not refused and all(checks)
     scores["ok"] = scores["answer_correct"]
