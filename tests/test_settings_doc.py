@@ -18,5 +18,5 @@ def test_readme_holds_the_current_settings_table() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert settings_table() in readme, (
         "README settings table is out of date: regenerate it with "
-        "`python -c 'from kraftbot.settings_doc import settings_table; print(settings_table())'`"
+        "`.venv/bin/python scripts/readme_settings.py`"
     )

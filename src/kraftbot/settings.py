@@ -100,7 +100,9 @@ class RetrievalSettings(Section):
 
 
 class LLMSettings(Section):
-    # openai = any OpenAI-compatible chat-completions server; extractive = no model, quoted answers.
+    # llamacpp = a GGUF model on the CPU (the packaged one by default); transformers = any Hugging Face
+    # causal LM, bf16 on a GPU; openai = any OpenAI-compatible chat-completions server (vLLM, TGI,
+    # llama.cpp's server); extractive = no model, answers quoted from the sources.
     backend: Literal["llamacpp", "transformers", "openai", "extractive"] = "llamacpp"
     # llamacpp: a GGUF path (empty = the packaged Qwen2.5-Coder-1.5B-Instruct Q4_K_M);
     # transformers: a model id or local path; openai: the served model name.

@@ -30,24 +30,41 @@ UNEXPECTED_FAILURE = "Något gick fel när svaret skulle tas fram. Försök igen
 
 
 def sources_markdown(result: AnswerResult) -> str:
-    """The cited sources as a numbered list of links; the nearest documents when none was cited."""
-    if result.citations:
-        lines = [f"{c.n}. [{c.title}]({c.url}) – ”{c.quote}”" for c in result.citations]
-        return "\n\n**Källor**\n" + "\n".join(lines)
-    seen: dict[str, str] = {}
-    for item in result.retrieved[:3]:
-        seen.setdefault(str(item["url"]), str(item["doc_id"]))
-    if not seen:
+    """The cited sources as a numbered list of links.
+
+    A refusal lists none: its text already names the closest documents where they are relevant,
+    and an off-topic or hostile question has no relevant documents at all.
+    """
+    if result.refused or not result.citations:
         return ""
-    lines = [f"- [{doc_id}]({url})" for url, doc_id in seen.items()]
-    return "\n\n**Närliggande dokument**\n" + "\n".join(lines)
+    heading = "**Källor** (svaret citerar källorna ordagrant)" if result.mode == "extractive" else "**Källor**"
+    lines = [f"{c.n}. [{c.title}]({c.url}) – ”{c.quote}”" for c in result.citations]
+    return f"\n\n{heading}\n" + "\n".join(lines)
 
 
-def answer_stream(assistant: Assistant, message: str) -> Iterator[str]:
-    """The growing answer text for the chat window; errors become Swedish messages."""
+def user_turns(history: list[dict[str, Any]]) -> list[str]:
+    """The earlier user questions of a Gradio chat history (content may be text or a list of parts)."""
+    turns = []
+    for message in history:
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, list):
+            content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+        if isinstance(content, str) and content.strip():
+            turns.append(content)
+    return turns
+
+
+def answer_stream(assistant: Assistant, message: str, history: list[str] | None = None) -> Iterator[str]:
+    """The growing answer text for the chat window; errors become Swedish messages.
+
+    The streamed text is the model's draft; the last update is the checked answer with its sources,
+    which replaces the draft (it may be a quoted answer or a refusal when the draft failed the check).
+    """
     text = ""
     try:
-        for event in assistant.stream(message):
+        for event in assistant.stream(message, history):
             if isinstance(event, TextDelta):
                 text += event.text
                 yield text
@@ -55,9 +72,9 @@ def answer_stream(assistant: Assistant, message: str) -> Iterator[str]:
                 yield event.result.answer + sources_markdown(event.result)
     except QuestionRejected as rejected:
         yield str(rejected)
-    except BackendError:
+    except BackendError as failure:
         log.exception("Generation backend failed")
-        yield BACKEND_FAILURE
+        yield str(failure) or BACKEND_FAILURE  # backends raise with a Swedish message
     except Exception:
         log.exception("Unexpected failure while answering")
         yield UNEXPECTED_FAILURE
@@ -67,7 +84,7 @@ def build_app(assistant: Assistant) -> Any:
     import gradio as gr
 
     def respond(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
-        yield from answer_stream(assistant, message)
+        yield from answer_stream(assistant, message, user_turns(history))
 
     return gr.ChatInterface(
         fn=respond,

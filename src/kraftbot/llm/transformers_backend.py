@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from kraftbot.llm.base import BackendError, ChatMessage, generate_by_streaming
+
+log = logging.getLogger(__name__)
+
+GENERATION_FAILED = "Språkmodellen kunde inte skriva ett svar just nu. Försök igen om en stund."
 
 
 def _plain_prompt(messages: list[ChatMessage]) -> str:
@@ -64,7 +69,8 @@ class TransformersBackend:
                 yield piece
         worker.join()
         if failure:
-            raise BackendError(f"transformers generation failed: {failure[0]}") from failure[0]
+            log.error("transformers generation failed: %s", failure[0])
+            raise BackendError(GENERATION_FAILED) from failure[0]
 
     def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
         return generate_by_streaming(self, messages, max_new_tokens)
