@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPLITS = ("dev", "test")
+ATTRIBUTION = "SweFAQ v2.0, Språkbanken Text, CC BY 4.0"
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def write_corpus(passages: list[BenchPassage], folder: Path) -> Path:
     """The passages as Markdown files with front matter, read like the shipped corpus."""
     folder.mkdir(parents=True, exist_ok=True)
     for passage in passages:
-        front = {"title": passage.title, "url": passage.url, "doc_type": "faq"}
+        front = {"title": passage.title, "url": passage.url, "doc_type": "faq", "sources": [ATTRIBUTION]}
         head = "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in front.items())
         (folder / f"{passage.id}.md").write_text(f"---\n{head}\n---\n\n{passage.text}\n", encoding="utf-8")
     return folder
