@@ -32,9 +32,6 @@ class LlamaCppBackend:
         # One model object holds one KV cache: requests take turns.
         self._lock = threading.Lock()
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
-
     def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
         with self._lock:
             stream = self._llama.create_chat_completion(
