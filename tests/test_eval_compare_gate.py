@@ -38,7 +38,7 @@ def _result(question: Question, answer: str, total_s: float) -> dict[str, object
         "tags": question.tags,
         "peak_rss_mb": 2100.0,
     }
-    result["scores"] = text_scores(question, result, "sv") | {"supported_share": None, "ungrounded_count": 0}
+    result["scores"] = text_scores(question, result, "sv", 0.5) | {"supported_share": None, "ungrounded_count": 0}
     return result
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from llama_index.core.schema import TextNode
 
+from kraftbot.evaluation.runner import CitedPassages
 from kraftbot.evaluation.scoring import grounding_scores
 from kraftbot.grounding import AnswerChecker
 from kraftbot.retrieval import Passage
@@ -53,3 +55,15 @@ def test_an_answer_citing_nothing_is_not_grounded(checker) -> None:
     assert scores["supported_share"] == 0.0
     assert scores["ungrounded_count"] == 1, "the amount appears in no cited source"
     assert grounding_scores(checker, " [1] ", {1: AMOUNTS})["supported_share"] is None
+
+
+def test_a_cited_chunk_is_found_by_its_id_even_when_its_quote_recurs() -> None:
+    shared = "Sverige har 290 kommuner."
+    first = TextNode(id_="c1", text=f"Inledning. {shared}", metadata={"doc_id": "lansering"})
+    later = f"{shared} Enligt en källa arbetar 263 av dem med AI."
+    second = TextNode(id_="c2", text=later, metadata={"doc_id": "lansering"})
+    passages = CitedPassages([first, second])
+    by_id = passages.find([{"n": 2, "doc_id": "lansering", "quote": shared, "node_id": "c2"}])
+    assert "263" in by_id[2].text
+    # Results written before citations carried a chunk id: the first chunk holding the quote.
+    assert passages.find([{"n": 1, "doc_id": "lansering", "quote": shared}])[1].node_id == "c1"

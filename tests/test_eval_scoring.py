@@ -70,32 +70,32 @@ def _result(answer: str, refused: bool = False, cited: str = "faq") -> dict[str,
 
 def test_answer_correct_needs_the_facts_and_a_matching_citation() -> None:
     question = Question("q", "Hur mycket?", True, facts=[AMOUNT], sources=["faq"])
-    right = text_scores(question, _result("Högst 600 000 kronor [1]."), "sv")
+    right = text_scores(question, _result("Högst 600 000 kronor [1]."), "sv", 0.5)
     assert right["facts_ok"] and right["citation_ok"] and right["answer_correct"] and right["ok"]
     assert right["rank"] == 2
-    wrong_source = text_scores(question, _result("Högst 600 000 kronor [1].", cited="satsningen"), "sv")
+    wrong_source = text_scores(question, _result("Högst 600 000 kronor [1].", cited="satsningen"), "sv", 0.5)
     assert wrong_source["facts_ok"] and not wrong_source["citation_ok"] and not wrong_source["answer_correct"]
-    wrong_fact = text_scores(question, _result("Högst 2 miljoner kronor [1]."), "sv")
+    wrong_fact = text_scores(question, _result("Högst 2 miljoner kronor [1]."), "sv", 0.5)
     assert wrong_fact["missing_facts"] == [AMOUNT] and not wrong_fact["ok"]
 
 
 def test_refusal_is_right_only_for_unanswerable_questions() -> None:
     refusal = _result("Det vet jag inte utifrån mitt underlag.", refused=True)
-    unanswerable = text_scores(Question("r", "Vädret?", False), refusal, "sv")
+    unanswerable = text_scores(Question("r", "Vädret?", False), refusal, "sv", 0.5)
     assert unanswerable["ok"] is True and unanswerable["hit_at_1"] is None
-    answerable = text_scores(Question("u", "Belopp?", True, facts=[AMOUNT], sources=["faq"]), refusal, "sv")
+    answerable = text_scores(Question("u", "Belopp?", True, facts=[AMOUNT], sources=["faq"]), refusal, "sv", 0.5)
     assert answerable["ok"] is False and answerable["refused"] is True
     linked = _result("Det finns inte i mitt underlag. Närmast ligger: [Högst 600 000 kronor](https://x).", refused=True)
-    assert text_scores(Question("u", "Belopp?", True, facts=[AMOUNT]), linked, "sv")["facts_ok"] is False
-    invented = text_scores(Question("r", "Vädret?", False), _result("Det blir sol [1]."), "sv")
+    assert text_scores(Question("u", "Belopp?", True, facts=[AMOUNT]), linked, "sv", 0.5)["facts_ok"] is False
+    invented = text_scores(Question("r", "Vädret?", False), _result("Det blir sol [1]."), "sv", 0.5)
     assert invented["ok"] is False
 
 
 def test_language_is_identified_and_refusals_are_not_judged() -> None:
     question = Question("u", "Vem får söka?", True, facts=["kommun"], sources=["faq"])
-    swedish = text_scores(question, _result("Kommuner och ideella föreningar kan söka stöd [1]."), "sv")
+    swedish = text_scores(question, _result("Kommuner och ideella föreningar kan söka stöd [1]."), "sv", 0.5)
     assert swedish["language"] == "sv" and swedish["in_language"] is True
-    english = text_scores(question, _result("Municipalities and non-profits can apply for funding [1]."), "sv")
+    english = text_scores(question, _result("Municipalities and non-profits can apply for funding [1]."), "sv", 0.5)
     assert english["language"] == "en" and english["in_language"] is False
-    refused = text_scores(question, _result("Det vet jag inte utifrån mitt underlag.", refused=True), "sv")
+    refused = text_scores(question, _result("Det vet jag inte utifrån mitt underlag.", refused=True), "sv", 0.5)
     assert refused["in_language"] is None

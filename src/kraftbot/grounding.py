@@ -3,9 +3,11 @@
 Public helpers (also used by the evaluation):
 - `number_values`, `absent_numbers`: numbers, amounts, dates and percentages, normalised so that
   "600 000", "600000", "600 000 kr", "600 tusen" and "0,6 miljoner" are one value;
-- `names_in`, `absent_names`: proper names and acronyms (capitalised words);
+- `names_in`, `absent_names`: proper names and acronyms (capitalised words); a capitalised word that
+  opens a sentence is a name only when it is not a common word (`common_words` of the corpus);
 - `absent_terms`: both, the answer's numbers and names that no cited source contains;
-- `language_of`: py3langid's language code;
+- `identify_language`, `in_language`: py3langid's language code and its probability; a text too
+  short to identify (a number, a name) is not held to be in another language;
 - `AnswerChecker`: every `[n]` names a given source, at least one does, no absent term, every
   sentence close to a sentence of a cited passage, and the answer in Swedish.
 """
@@ -13,10 +15,11 @@ Public helpers (also used by the evaluation):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 
-import py3langid
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from kraftbot.citations import cited_numbers, sentences, strip_markers, text_units
 from kraftbot.retrieval import Passage
@@ -66,6 +69,7 @@ MONTHS = {
 _NUMBER_WORD = re.compile(rf"\b({'|'.join(NUMBER_WORDS)})\b(?:{_SPACE}+({'|'.join(_SCALES)})\b)?", re.IGNORECASE)
 _MONTH = re.compile(rf"\b({'|'.join(MONTHS)})\b", re.IGNORECASE)
 _WORD = re.compile(r"\w[\w\-]*")
+_URL = re.compile(r"\S+\.(?:se|com|org|eu|nu|net)\S*|https?://\S+")
 _LINE_START = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*[\"'”“»(]*", re.MULTILINE)
 # Capitalised words that open Swedish sentences without being names.
 COMMON_STARTS = frozenset(
@@ -142,6 +146,7 @@ COMMON_STARTS = frozenset(
         "en",
         "observera",
         "tänk",
+        "ur",
     }
 )
 
@@ -181,15 +186,25 @@ def absent_numbers(answer: str, sources: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(surface for surface, value in number_values(answer) if value not in known))
 
 
-def names_in(text: str) -> list[str]:
+def common_words(texts: Iterable[str]) -> frozenset[str]:
+    """Words that occur in lower case in the texts (web addresses left out), and COMMON_STARTS.
+
+    Capitalised at a sentence start, such a word ("Själva", "Resten", "Skapa") is an ordinary word;
+    a name such as "Halmstad" never occurs in lower case.
+    """
+    words = {word for text in texts for word in _WORD.findall(_URL.sub(" ", text)) if word.islower()}
+    return frozenset(words | COMMON_STARTS)
+
+
+def names_in(text: str, common: Collection[str] = COMMON_STARTS) -> list[str]:
     """Capitalised words of two letters or more (names, acronyms), also at a sentence start unless a
-    common opening word."""
+    common word there."""
     names: list[str] = []
     for sentence in sentences(_LINE_START.sub("", strip_markers(text))):
         for position, word in enumerate(_WORD.findall(sentence)):
             if len(word) < 2 or not word[0].isupper() or word.isdigit():
                 continue
-            if position == 0 and word.lower() in COMMON_STARTS:
+            if position == 0 and word.lower() in common:
                 continue
             names.append(word)
     return list(dict.fromkeys(names))
@@ -201,20 +216,52 @@ def _name_found(name: str, source: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(stem)}", source) for stem in stems if len(stem) > 1)
 
 
-def absent_names(answer: str, sources: Sequence[str]) -> list[str]:
+def absent_names(answer: str, sources: Sequence[str], common: Collection[str] = COMMON_STARTS) -> list[str]:
     source = "\n".join(sources).lower()
-    return [name for name in names_in(answer) if not _name_found(name, source)]
+    return [name for name in names_in(answer, common) if not _name_found(name, source)]
 
 
-def absent_terms(answer: str, sources: Sequence[str]) -> list[str]:
+def absent_terms(answer: str, sources: Sequence[str], common: Collection[str] = COMMON_STARTS) -> list[str]:
     """Numbers and names of the answer that none of the sources contains: likely invented."""
-    return absent_numbers(answer, sources) + absent_names(answer, sources)
+    return absent_numbers(answer, sources) + absent_names(answer, sources, common)
 
 
-def language_of(text: str) -> str:
-    """py3langid's ISO 639-1 code for the text without citation markers ("" when empty)."""
+# Words that answer a yes/no question without telling anything the question did not.
+_BARE_REPLIES = "ja nej jo inte finns"
+
+
+def adds_nothing(answer: str, question: str, terms: Callable[[str], list[str]]) -> bool:
+    """The answer's search terms are all in the question (bar "ja", "nej", "finns"): an echo.
+
+    The small model often turns the question into a statement ("Ja, vi kan vara med i ett projekt
+    i Starta er AI-resa."): grounded in a loose sense, useless to the applicant.
+    """
+    known = set(terms(question)) | set(terms(_BARE_REPLIES))
+    return not [term for term in terms(strip_markers(answer)) if term not in known]
+
+
+@cache
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def identify_language(text: str) -> tuple[str, float]:
+    """py3langid's ISO 639-1 code for the text without citation markers, and its probability."""
     plain = strip_markers(text)
-    return str(py3langid.classify(plain)[0]) if plain else ""
+    if not plain:
+        return "", 0.0
+    code, probability = _identifier().classify(plain)
+    return str(code), float(probability)
+
+
+def in_language(text: str, language: str, min_confidence: float) -> bool:
+    """True unless the text is identified, with at least `min_confidence`, as another language.
+
+    Short answers ("600 000 kronor per projekt.", "Högskolan i Halmstad.") are mostly numbers and
+    names; the identifier guesses wildly on them, so only a confident other language counts.
+    """
+    code, probability = identify_language(text)
+    return code == language or probability < min_confidence
 
 
 @dataclass
@@ -233,11 +280,18 @@ class AnswerCheck:
 
 
 class AnswerChecker:
-    """Checks a generated answer against the passages it was given."""
+    """Checks a generated answer against the passages it was given.
 
-    def __init__(self, config: GroundingSettings, similarity: Similarity) -> None:
+    `common` holds the corpus's ordinary words (`common_words`): a capitalised one opening a
+    sentence is not taken for a name.
+    """
+
+    def __init__(
+        self, config: GroundingSettings, similarity: Similarity, common: Collection[str] = COMMON_STARTS
+    ) -> None:
         self.config = config
         self.similarity = similarity
+        self.common = common
 
     def support(self, sentence: str, passages: Sequence[Passage]) -> float:
         """Highest cosine of the sentence with a passage, or a sentence or list of one."""
@@ -245,8 +299,17 @@ class AnswerChecker:
         scores = self.similarity.between(sentence, candidates)
         return float(scores.max()) if len(scores) else 0.0
 
+    def absent(self, answer: str, passages: Sequence[Passage]) -> list[str]:
+        """The answer's numbers and names that none of the passages contains."""
+        return absent_terms(answer, [p.text for p in passages], self.common)
+
+    def grounded(self, sentence: str, passages: Sequence[Passage]) -> bool:
+        """The sentence's numbers and names occur in the passages, and one of them supports it."""
+        return not self.absent(sentence, passages) and self.support(sentence, passages) >= self.config.support_threshold
+
     def check(self, answer: str, passages: Sequence[Passage]) -> AnswerCheck:
-        result = AnswerCheck(passed=False, language=language_of(answer))
+        language, _ = identify_language(answer)
+        result = AnswerCheck(passed=False, language=language)
         numbers = cited_numbers(answer)
         result.invalid_citations = [n for n in numbers if not 1 <= n <= len(passages)]
         cited = {n: passages[n - 1] for n in numbers if 1 <= n <= len(passages)}
@@ -257,9 +320,9 @@ class AnswerChecker:
             result.problems.append("no valid citation")
         if result.invalid_citations:
             result.problems.append(f"citations of sources not given: {result.invalid_citations}")
-        if result.language != self.config.language:
+        if not in_language(answer, self.config.language, self.config.language_min_confidence):
             result.problems.append(f"language {result.language!r}, not {self.config.language!r}")
-        result.absent_terms = absent_terms(answer, [p.text for p in cited.values()])
+        result.absent_terms = self.absent(answer, list(cited.values()))
         if result.absent_terms:
             result.problems.append(f"numbers or names absent from the cited sources: {result.absent_terms}")
         for sentence in sentences(answer):

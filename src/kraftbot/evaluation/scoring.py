@@ -12,7 +12,7 @@ from typing import Any
 
 from kraftbot.citations import cited_numbers, sentences, strip_markers
 from kraftbot.evaluation.questions import Question
-from kraftbot.grounding import AnswerChecker, absent_terms, language_of
+from kraftbot.grounding import AnswerChecker, identify_language, in_language
 from kraftbot.retrieval import Passage
 
 _NUMBER_GAP = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")
@@ -64,15 +64,21 @@ def retrieval_scores(rank: int | None) -> dict[str, float]:
     }
 
 
-def text_scores(question: Question, result: Mapping[str, Any], language: str) -> dict[str, Any]:
-    """Retrieval, fact, citation, refusal and language scores; None where a measure does not apply."""
+def text_scores(
+    question: Question, result: Mapping[str, Any], language: str, min_confidence: float
+) -> dict[str, Any]:
+    """Retrieval, fact, citation, refusal and language scores; None where a measure does not apply.
+
+    An answer counts as in `language` unless identified as another one with at least
+    `min_confidence` (as in the answer check: a bare number or name cannot be identified).
+    """
     answer = str(result.get("answer", ""))
     refused = bool(result.get("refused"))
     scores: dict[str, Any] = {
         "refused": refused,
-        "language": (language_of(answer) or None) if not refused else None,
+        "language": (identify_language(answer)[0] or None) if not refused else None,
     }
-    scores["in_language"] = None if scores["language"] is None else scores["language"] == language
+    scores["in_language"] = None if scores["language"] is None else in_language(answer, language, min_confidence)
     if not question.answerable:
         scores.update({k: None for k in ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "citation_ok")})
         scores.update(missing_facts=[], answer_correct=None, ok=refused)
@@ -108,7 +114,7 @@ def grounding_scores(checker: AnswerChecker, answer: str, cited: Mapping[int, Pa
     for raw, plain in parts:
         own = [cited[n] for n in cited_numbers(raw) if n in cited] or list(cited.values())
         supported += bool(own) and checker.support(plain, own) >= checker.config.support_threshold
-    absent = absent_terms(answer, [p.text for p in cited.values()])
+    absent = checker.absent(answer, list(cited.values()))
     return {
         "supported_share": supported / len(parts) if parts else None,
         "ungrounded": absent,
