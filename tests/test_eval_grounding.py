@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from llama_index.core.schema import TextNode
 
+from kraftbot.answering import QUOTES_HEADING
 from kraftbot.evaluation.runner import CitedPassages
 from kraftbot.evaluation.scoring import grounding_scores
 from kraftbot.grounding import AnswerChecker
@@ -48,6 +49,9 @@ def test_a_sentence_is_judged_against_the_passage_it_cites(checker) -> None:
     cited = {1: AMOUNTS, 2: WHO}
     assert grounding_scores(checker, f"{claim} [2].", cited)["supported_share"] == 1.0
     assert grounding_scores(checker, f"{claim} [1].", cited)["supported_share"] == 0.0
+    # The heading above quoted sources is no claim; the quote under it is one.
+    quoted = f"{claim} [2]\n\n{QUOTES_HEADING}\n\nHögst 600 000 kronor per projekt [1]."
+    assert grounding_scores(checker, quoted, cited) == {"supported_share": 1.0, "ungrounded": [], "ungrounded_count": 0}
 
 
 def test_an_answer_citing_nothing_is_not_grounded(checker) -> None:

@@ -77,6 +77,8 @@ def test_a_capitalised_ordinary_word_opening_a_sentence_is_no_name() -> None:
     assert absent_names("Själva bidraget är högst 600 000 kronor.", [SOURCE], common) == []
     assert absent_names("Själva bidraget är högst 600 000 kronor.", [SOURCE]) == ["Själva"]
     assert absent_names("Halmstad fick pengar.", [SOURCE], common) == ["Halmstad"]
+    # A line opens a sentence even after a line without a full stop (a heading, a list).
+    assert absent_names("Kristinehamn och Gagnef [1]\n\nSjälva källan:", ["Kristinehamn, Gagnef"], common) == []
 
 
 def test_language_is_identified_and_only_a_confident_other_language_fails() -> None:

@@ -200,7 +200,8 @@ def names_in(text: str, common: Collection[str] = COMMON_STARTS) -> list[str]:
     """Capitalised words of two letters or more (names, acronyms), also at a sentence start unless a
     common word there."""
     names: list[str] = []
-    for sentence in sentences(_LINE_START.sub("", strip_markers(text))):
+    lines = _LINE_START.sub("", strip_markers(text)).splitlines()  # a line opens a sentence too
+    for sentence in (sentence for line in lines for sentence in sentences(line)):
         for position, word in enumerate(_WORD.findall(sentence)):
             if len(word) < 2 or not word[0].isupper() or word.isdigit():
                 continue

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from kraftbot.answering import QUOTES_HEADING
 from kraftbot.citations import cited_numbers, sentences, strip_markers
 from kraftbot.evaluation.questions import Question
 from kraftbot.grounding import AnswerChecker, identify_language, in_language
@@ -105,10 +106,13 @@ def text_scores(
 def grounding_scores(checker: AnswerChecker, answer: str, cited: Mapping[int, Passage]) -> dict[str, Any]:
     """Share of answer sentences supported by a passage they cite, and terms absent from the cited passages.
 
-    A sentence without its own marker is judged against every cited passage; an answer that cites
-    nothing supports nothing. The primitives are the answer path's own (`kraftbot.grounding`).
+    Sentences are split within lines (a list item is a claim of its own); the heading above quoted
+    sources is KraftBot's, not a claim. A sentence without its own marker is judged against every
+    cited passage; an answer that cites nothing supports nothing. The primitives are the answer
+    path's own (`kraftbot.grounding`).
     """
-    parts = [(raw, strip_markers(raw)) for raw in sentences(answer)]
+    lines = [line for line in answer.splitlines() if line.strip() != QUOTES_HEADING]
+    parts = [(raw, strip_markers(raw)) for line in lines for raw in sentences(line)]
     parts = [(raw, plain) for raw, plain in parts if plain]
     supported = 0
     for raw, plain in parts:
