@@ -12,7 +12,7 @@ from kraftbot.grounding import (
     absent_terms,
     common_words,
     identify_language,
-    in_language,
+    judge_language,
     names_in,
 )
 from kraftbot.retrieval import Passage
@@ -84,11 +84,11 @@ def test_a_capitalised_ordinary_word_opening_a_sentence_is_no_name() -> None:
 def test_language_is_identified_and_only_a_confident_other_language_fails() -> None:
     assert identify_language("Man kan få högst 600 000 kronor per projekt i utlysningen [1].")[0] == "sv"
     english = "You can get at most 600,000 kronor per project in this call [1]."
-    assert identify_language(english)[0] == "en" and not in_language(english, "sv", 0.5)
-    assert not in_language("Beslutningen sendes på e-mail til ansøgeren.", "sv", 0.5)  # Danish
+    assert identify_language(english)[0] == "en" and not judge_language(english, "sv", 0.5)[1]
+    assert not judge_language("Beslutningen sendes på e-mail til ansøgeren.", "sv", 0.5)[1]  # Danish
     # Too short to identify: a number and a name are not held to be another language.
     assert identify_language("600 000 kronor per projekt.")[0] != "sv"
-    assert in_language("600 000 kronor per projekt.", "sv", 0.5)
+    assert judge_language("600 000 kronor per projekt.", "sv", 0.5)[1]
 
 
 @pytest.fixture(scope="module")

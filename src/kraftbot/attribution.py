@@ -20,7 +20,6 @@ from kraftbot.grounding import AnswerChecker
 from kraftbot.retrieval import Passage
 
 _SENTENCE_SPLIT = re.compile(r"((?<=[.!?])\s+)")
-_MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _END = re.compile(r"^(.*?)([.!?:;]*)$", re.DOTALL)
 
 
@@ -32,9 +31,9 @@ class Attribution:
     moved: list[dict[str, object]] = field(default_factory=list)
 
 
-def _cite(sentence: str, number: int) -> str:
-    """The sentence with its markers replaced by one `[number]` before its closing punctuation."""
-    body, end = _END.match(_MARKERS.sub("", sentence).strip()).groups()  # type: ignore[union-attr]
+def _cite(plain: str, number: int) -> str:
+    """The sentence (markers already stripped) with one `[number]` before its closing punctuation."""
+    body, end = _END.match(plain).groups()  # type: ignore[union-attr]
     return f"{body.rstrip()} [{number}]{end}"
 
 
@@ -57,6 +56,6 @@ def repair_citations(answer: str, passages: Sequence[Passage], checker: AnswerCh
         scored = [(checker.support(plain, [passages[n - 1]]), n) for n in fitting]
         support, best = max(scored, default=(0.0, 0))
         if best and support >= checker.config.support_threshold:
-            parts[index] = _cite(sentence, best)
+            parts[index] = _cite(plain, best)
             moved.append({"sentence": plain, "from": cited_numbers(sentence), "to": best})
     return Attribution("".join(parts), moved)

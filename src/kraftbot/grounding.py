@@ -6,7 +6,7 @@ Public helpers (also used by the evaluation):
 - `names_in`, `absent_names`: proper names and acronyms (capitalised words); a capitalised word that
   opens a sentence is a name only when it is not a common word (`common_words` of the corpus);
 - `absent_terms`: both, the answer's numbers and names that no cited source contains;
-- `identify_language`, `in_language`: py3langid's language code and its probability; a text too
+- `identify_language`, `judge_language`: py3langid's language code and its probability; a text too
   short to identify (a number, a name) is not held to be in another language;
 - `AnswerChecker`: every `[n]` names a given source, at least one does, no absent term, every
   sentence close to a sentence of a cited passage, and the answer in Swedish.
@@ -255,14 +255,15 @@ def identify_language(text: str) -> tuple[str, float]:
     return str(code), float(probability)
 
 
-def in_language(text: str, language: str, min_confidence: float) -> bool:
-    """True unless the text is identified, with at least `min_confidence`, as another language.
+def judge_language(text: str, language: str, min_confidence: float) -> tuple[str, bool]:
+    """The identified code, and False only when the text is identified, with at least
+    `min_confidence`, as another language.
 
     Short answers ("600 000 kronor per projekt.", "Högskolan i Halmstad.") are mostly numbers and
     names; the identifier guesses wildly on them, so only a confident other language counts.
     """
     code, probability = identify_language(text)
-    return code == language or probability < min_confidence
+    return code, code == language or probability < min_confidence
 
 
 @dataclass
@@ -309,7 +310,7 @@ class AnswerChecker:
         return not self.absent(sentence, passages) and self.support(sentence, passages) >= self.config.support_threshold
 
     def check(self, answer: str, passages: Sequence[Passage]) -> AnswerCheck:
-        language, _ = identify_language(answer)
+        language, in_language = judge_language(answer, self.config.language, self.config.language_min_confidence)
         result = AnswerCheck(passed=False, language=language)
         numbers = cited_numbers(answer)
         result.invalid_citations = [n for n in numbers if not 1 <= n <= len(passages)]
@@ -321,7 +322,7 @@ class AnswerChecker:
             result.problems.append("no valid citation")
         if result.invalid_citations:
             result.problems.append(f"citations of sources not given: {result.invalid_citations}")
-        if not in_language(answer, self.config.language, self.config.language_min_confidence):
+        if not in_language:
             result.problems.append(f"language {result.language!r}, not {self.config.language!r}")
         result.absent_terms = self.absent(answer, list(cited.values()))
         if result.absent_terms:

@@ -13,7 +13,7 @@ from typing import Any
 from kraftbot.answering import QUOTES_HEADING
 from kraftbot.citations import cited_numbers, sentences, strip_markers
 from kraftbot.evaluation.questions import Question
-from kraftbot.grounding import AnswerChecker, identify_language, in_language
+from kraftbot.grounding import AnswerChecker, judge_language
 from kraftbot.retrieval import Passage
 
 _NUMBER_GAP = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")
@@ -75,11 +75,9 @@ def text_scores(
     """
     answer = str(result.get("answer", ""))
     refused = bool(result.get("refused"))
-    scores: dict[str, Any] = {
-        "refused": refused,
-        "language": (identify_language(answer)[0] or None) if not refused else None,
-    }
-    scores["in_language"] = None if scores["language"] is None else in_language(answer, language, min_confidence)
+    code, in_language = judge_language(answer, language, min_confidence) if not refused else ("", False)
+    scores: dict[str, Any] = {"refused": refused, "language": code or None}
+    scores["in_language"] = in_language if code else None
     if not question.answerable:
         scores.update({k: None for k in ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "citation_ok")})
         scores.update(missing_facts=[], answer_correct=None, ok=refused)
