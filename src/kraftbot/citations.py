@@ -25,6 +25,18 @@ class Citation:
     # The cited chunk in the index, so that the evaluation judges the answer against the very text
     # it was given (a quote can recur in two overlapping chunks).
     node_id: str = ""
+    # The page as a PDF prints it, so a reader can find the quote in a long report; "" without pages.
+    page: str = ""
+
+    @classmethod
+    def of(cls, number: int, passage: Passage, quote: str) -> Citation:
+        """Source `number` of an answer: the passage's document, its chunk and page, and the quote."""
+        return cls(number, passage.doc_id, passage.title, passage.url, quote, passage.node_id, passage.page)
+
+    @property
+    def label(self) -> str:
+        """The title as shown to a reader, with the page where there is one."""
+        return f"{self.title}, s. {self.page}" if self.page else self.title
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -115,14 +127,5 @@ def map_citations(answer: str, passages: list[Passage], quote_chars: int) -> tup
             invalid.append(number)
             continue
         passage = passages[number - 1]
-        citations.append(
-            Citation(
-                number,
-                passage.doc_id,
-                passage.title,
-                passage.url,
-                best_quote(passage.text, answer, quote_chars),
-                passage.node_id,
-            )
-        )
+        citations.append(Citation.of(number, passage, best_quote(passage.text, answer, quote_chars)))
     return citations, invalid

@@ -12,9 +12,13 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kraftbot.openmp import configure_openmp
 from kraftbot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from kraftbot.citations import Citation
 
 log = logging.getLogger("kraftbot")
 
@@ -51,13 +55,12 @@ def _print_index_status(settings: Settings) -> int:
     return 0
 
 
-def _print_sources(result_dict: dict[str, object]) -> None:
-    citations = result_dict["citations"]
+def _print_sources(citations: list[Citation]) -> None:
     if not citations:
         return
     print("\nKällor:")
-    for citation in citations:  # type: ignore[attr-defined]
-        print(f"  [{citation['n']}] {citation['title']} – {citation['url']}")
+    for citation in citations:
+        print(f"  [{citation.n}] {citation.label} – {citation.url}")
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,15 +76,14 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             streamed += event.text
             print(event.text, end="", flush=True)
         elif isinstance(event, Finished):
-            data = event.result.to_dict()
             if args.json:
-                print(json.dumps(data, ensure_ascii=False, indent=2))
+                print(json.dumps(event.result.to_dict(), ensure_ascii=False, indent=2))
                 continue
             if streamed.strip() != event.result.answer:
                 # The draft failed the answer check: what counts is the checked answer.
                 print(f"{REPLACED if streamed else ''}{event.result.answer}", end="")
             print()
-            _print_sources(data)
+            _print_sources(event.result.citations)
     return 0
 
 

@@ -167,5 +167,5 @@ def extractive_answer(
             passage = evidence.passages[unit.passage]
             quote = unit.unit.text
             quote = quote if len(quote) <= quote_chars else quote[: quote_chars - 1].rstrip() + "…"
-            citations[number] = Citation(number, passage.doc_id, passage.title, passage.url, quote, passage.node_id)
+            citations[number] = Citation.of(number, passage, quote)
     return ExtractiveAnswer("\n\n".join(parts), sorted(citations.values(), key=lambda c: c.n))

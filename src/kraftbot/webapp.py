@@ -38,7 +38,7 @@ def sources_markdown(result: AnswerResult) -> str:
     if result.refused or not result.citations:
         return ""
     heading = "**Källor** (svaret citerar källorna ordagrant)" if result.mode == "extractive" else "**Källor**"
-    lines = [f"{c.n}. [{c.title}]({c.url}) – ”{c.quote}”" for c in result.citations]
+    lines = [f"{c.n}. [{c.label}]({c.url}) – ”{c.quote}”" for c in result.citations]
     return f"\n\n{heading}\n" + "\n".join(lines)
 
 
