@@ -28,14 +28,20 @@ def configure_openmp(config: OpenMPSettings) -> None:
         if current != str(config.spin_count):
             log.info("Keeping %s=%s from the environment", SPIN_VARIABLE, current)
         return
-    if openmp_started():
-        log.warning("An OpenMP runtime started before %s was set; it keeps libgomp's default waiting", SPIN_VARIABLE)
+    if loaded := loaded_runtimes():
+        log.warning(
+            "OpenMP runtime(s) loaded before %s was set keep libgomp's default waiting: %s",
+            SPIN_VARIABLE,
+            ", ".join(loaded),
+        )
     os.environ[SPIN_VARIABLE] = str(config.spin_count)
 
 
-def openmp_started() -> bool:
-    """Whether this process has already loaded a libgomp (Linux; False where that cannot be seen)."""
+def loaded_runtimes() -> list[str]:
+    """The libgomp files this process has loaded (Linux; empty where that cannot be seen)."""
     try:
-        return "libgomp" in PROCESS_MAPS.read_text(encoding="utf-8", errors="replace")
+        maps = PROCESS_MAPS.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
+        return []
+    paths = (line.split(maxsplit=5)[-1] for line in maps.splitlines() if "libgomp" in line)
+    return sorted(set(paths))
