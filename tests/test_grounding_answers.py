@@ -13,7 +13,7 @@ import pytest
 
 from kraftbot.answering import QUOTES_HEADING, Assistant, Finished, TextDelta
 from kraftbot.citations import cited_numbers
-from kraftbot.conversation import rule_rewrite, standalone
+from kraftbot.conversation import REWRITE_PROMPT, rule_rewrite, standalone
 from kraftbot.evidence import EvidenceGate, lacks_contact_details, looks_like_injection
 from kraftbot.grounding import absent_terms
 from kraftbot.indexing import build_index, load_index
@@ -241,6 +241,19 @@ def test_a_follow_up_is_answered_with_its_rewrite_in_the_result(knowledge, embed
     assert "600 000" in result.answer and not result.refused
     alone = assistant(knowledge, embedder, ExtractiveBackend()).ask(FOLLOW_UP)
     assert "rewritten_question" not in alone.to_dict()
+
+
+@pytest.mark.parametrize("model_rewrite", [False, True])
+def test_the_model_is_asked_for_a_rewrite_only_when_configured(knowledge, embedder, model_rewrite) -> None:
+    """Off by default: on llama.cpp the rewrite prompt evicts the cached system prompt."""
+    settings, index = knowledge
+    config = settings.model_copy(deep=True)
+    config.grounding.model_rewrite = model_rewrite
+    backend = ScriptedBackend("Man kunde få 600 000 kronor per projekt [1].")
+    Assistant(config, Retriever(index, config.retrieval), backend, embedder).ask(FOLLOW_UP, history=HISTORY)
+    systems = [prompt[0]["content"] for prompt in backend.prompts]
+    assert [text == REWRITE_PROMPT for text in systems] == ([True, False] if model_rewrite else [False])
+    assert settings.grounding.model_rewrite is False
 
 
 def test_a_failed_draft_guides_which_sentences_are_quoted(knowledge, embedder) -> None:

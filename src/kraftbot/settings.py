@@ -201,8 +201,10 @@ class GroundingSettings(Section):
     # Show a generated answer with the source sentences that best answer the question quoted under
     # it (the extractive selection, leaving out what the answer already says word for word).
     quote_evidence: bool = True
-    # Follow-up questions: rewrite with the model when it has one (else by rule).
-    model_rewrite: bool = True
+    # Follow-up questions: also ask the model for a standalone rewrite (the better-retrieving one wins).
+    # Off by default: on llama.cpp the rewrite prompt evicts the cached system prompt, which doubled a
+    # follow-up's time to first token with the same answers (eval/reports/follow-up-rewrite.md).
+    model_rewrite: bool = False
 
 
 class Settings(Section):
