@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from kraftbot.retrieval import Passage
+from kraftbot.retrieval import Passage, page_label
 
 _MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -36,7 +36,7 @@ class Citation:
     @property
     def label(self) -> str:
         """The title as shown to a reader, with the page where there is one."""
-        return f"{self.title}, s. {self.page}" if self.page else self.title
+        return page_label(self.title, self.page)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

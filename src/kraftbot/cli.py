@@ -123,6 +123,16 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_GATE_FAILED if failures else 0
 
 
+def _bench_command(args: argparse.Namespace) -> str:
+    """The command line as typed, for a report to say how it was made."""
+    return "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else f"kraftbot bench {args.target}"
+
+
+def _save_report(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def _cmd_bench_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.bench import retrieval_bench as bench
 
@@ -130,9 +140,7 @@ def _cmd_bench_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     result = bench.run_retrieval_bench(
         settings, args.dataset, args.datasets_dir, args.work_dir, methods, args.limit or 0
     )
-    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench retrieval"
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(bench.render_report(result, args.split, command), encoding="utf-8")
+    _save_report(args.report, bench.render_report(result, args.split, _bench_command(args)))
     if args.json:
         print(json.dumps(result.as_json(args.split), ensure_ascii=False))
     else:
@@ -148,10 +156,8 @@ def _cmd_bench_faiss(args: argparse.Namespace, settings: Settings) -> int:
     sizes = [int(n) for n in args.sizes.split(",")]
     extra_ef = tuple(int(ef) for ef in args.ef_search.split(",") if ef)
     results = faiss_bench.run_faiss_bench(sizes, settings.retrieval, args.queries, extra_ef)
-    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench faiss"
-    text = faiss_bench.render_faiss_report(results, settings.retrieval, command)
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(text, encoding="utf-8")
+    text = faiss_bench.render_faiss_report(results, settings.retrieval, _bench_command(args))
+    _save_report(args.report, text)
     print(text)
     return 0
 
@@ -160,10 +166,8 @@ def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.bench import openmp_bench
 
     results = openmp_bench.run_openmp_bench(args.datasets_dir, args.max_tokens)
-    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else "kraftbot bench openmp"
-    text = openmp_bench.render_openmp_report(results, command)
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(text, encoding="utf-8")
+    text = openmp_bench.render_openmp_report(results, _bench_command(args))
+    _save_report(args.report, text)
     print(text)
     return 0
 

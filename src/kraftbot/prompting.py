@@ -17,7 +17,7 @@ import re
 
 from kraftbot.evidence import looks_like_injection
 from kraftbot.llm.base import ChatMessage
-from kraftbot.retrieval import Passage
+from kraftbot.retrieval import Passage, page_label
 
 # The small model still says this at times; the answer check then treats it as a failed answer.
 DONT_KNOW = "Det vet jag inte utifrån mitt underlag."
@@ -59,9 +59,8 @@ def _source_block(number: int, title: str, text: str) -> str:
 def format_sources(passages: list[Passage]) -> str:
     blocks = []
     for number, passage in enumerate(passages, start=1):
-        page = f", s. {passage.page}" if passage.page else ""
         title = as_data(passage.title).replace('"', "'")
-        blocks.append(_source_block(number, f"{title}{page}", as_data(passage.text)))
+        blocks.append(_source_block(number, page_label(title, passage.page), as_data(passage.text)))
     return "\n\n".join(blocks)
 
 

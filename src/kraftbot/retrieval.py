@@ -23,6 +23,11 @@ from kraftbot.settings import RetrievalSettings
 from kraftbot.swedish import SwedishAnalyzer
 
 
+def page_label(title: str, page: str) -> str:
+    """A title with the page where the text stands ("Förstudie, s. 3"); the title alone without pages."""
+    return f"{title}, s. {page}" if page else title
+
+
 @dataclass(frozen=True)
 class Passage:
     """One retrieved chunk with what a citation needs, and the evidence behind its rank.
