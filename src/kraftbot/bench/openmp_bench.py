@@ -39,10 +39,15 @@ class WaitConfig:
     spin_count: int
 
     def environment(self) -> dict[str, str]:
-        """The parent's environment with this configuration's settings and no inherited OpenMP policy."""
-        env = {k: v for k, v in os.environ.items() if k not in (SPIN_VARIABLE, "OMP_WAIT_POLICY")}
+        """The parent's environment with this configuration's settings and no inherited OpenMP policy.
+
+        The spin count is exported as well as set: the child imports FAISS (and its libgomp) with
+        the bench modules, before its own `configure_openmp` runs.
+        """
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
         env["KRAFTBOT_EMBEDDING_THREADS"] = str(self.threads)
         env["KRAFTBOT_OPENMP_SPIN_COUNT"] = str(self.spin_count)
+        env[SPIN_VARIABLE] = str(self.spin_count)
         return env
 
 
