@@ -18,10 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-
 from kraftbot.bench import machine_note
-from kraftbot.bench.retrieval_bench import percentiles_ms
+from kraftbot.bench.retrieval_bench import percentiles_ms, query_embedding_seconds
 from kraftbot.bench.swefaq import load_swefaq
 from kraftbot.llm.base import ChatMessage, GenerationBackend
 from kraftbot.openmp import SPIN_VARIABLE
@@ -99,14 +97,14 @@ def measure_child(datasets_dir: Path, max_tokens: int) -> dict[str, float]:
     texts = [path.read_text(encoding="utf-8")[:PROMPT_CHARS] for path in documents[:2]]
 
     embedder.get_query_embedding(questions[0])
-    alone = _timed_queries(embedder, questions)
+    alone = query_embedding_seconds(embedder, questions)
     solo = _generate(backend, texts[0], max_tokens)
     shared: list[Generation] = []
     worker = threading.Thread(target=lambda: shared.append(_generate(backend, texts[1], max_tokens)))
     worker.start()
     busy: list[float] = []
     while worker.is_alive():
-        busy.extend(_timed_queries(embedder, [questions[len(busy) % len(questions)]]))
+        busy.extend(query_embedding_seconds(embedder, [questions[len(busy) % len(questions)]]))
         time.sleep(QUERY_INTERVAL_S)
     worker.join()
     alone_p50, alone_p95 = percentiles_ms(alone)
@@ -121,15 +119,6 @@ def measure_child(datasets_dir: Path, max_tokens: int) -> dict[str, float]:
         "busy_tokens_per_s": shared[0].tokens_per_s,
         "questions": float(len(questions)),
     }
-
-
-def _timed_queries(embedder: BaseEmbedding, questions: list[str]) -> list[float]:
-    seconds = []
-    for question in questions:
-        started = time.perf_counter()
-        embedder.get_query_embedding(question)
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 def run_openmp_bench(datasets_dir: Path, max_tokens: int) -> list[tuple[WaitConfig, dict[str, float]]]:
