@@ -102,6 +102,16 @@ def test_methods_differ_only_in_the_settings_they_must() -> None:
         method_settings("colbert", shipped)
 
 
+def test_a_configured_reranker_reranks_only_the_default_method() -> None:
+    configured = load_settings(
+        config_file=Path("/nonexistent"), environ={"KRAFTBOT_RETRIEVAL_RERANKER_MODEL": "some/cross-encoder"}
+    )
+    assert method_settings("default", configured).retrieval.reranker_model == "some/cross-encoder"
+    for baseline in ("minilm", "dense", "bm25"):
+        assert method_settings(baseline, configured).retrieval.reranker_model == ""
+    assert configured.retrieval.reranker_model == "some/cross-encoder"
+
+
 def test_bench_faiss_reports_every_size(tmp_path, capsys) -> None:
     report = tmp_path / "faiss.md"
     code = main(
