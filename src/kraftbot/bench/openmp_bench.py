@@ -39,8 +39,8 @@ class WaitConfig:
     def environment(self) -> dict[str, str]:
         """The parent's environment with this configuration's settings and no inherited OpenMP policy.
 
-        The spin count is exported as well as set: the child imports FAISS (and its libgomp) with
-        the bench modules, before its own `configure_openmp` runs.
+        The spin count is exported as well as set, so every runtime the child loads gets it, even
+        one that an import loads before the child's own `configure_openmp` runs.
         """
         env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
         env["KRAFTBOT_EMBEDDING_THREADS"] = str(self.threads)
