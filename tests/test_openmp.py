@@ -55,20 +55,6 @@ def test_the_command_line_sets_the_spin_count_before_any_openmp_runtime_loads(tm
     assert out.stdout.strip().endswith("[[]] 777")
 
 
-def test_importing_the_library_loads_no_openmp_runtime(tmp_path: Path) -> None:
-    """Library users call build_assistant, which sets the spin count; importing must not pre-empt it."""
-    script = (
-        "import kraftbot.service, kraftbot.webapp, kraftbot.retrieval, kraftbot.indexing\n"
-        "from kraftbot.openmp import loaded_runtimes\n"
-        "print(loaded_runtimes())\n"
-    )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
-
-
 def test_bench_children_get_their_own_waiting_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each child's every runtime, even one loaded on import, waits as its configuration says."""
     monkeypatch.setenv("GOMP_SPINCOUNT", "5")

@@ -8,9 +8,6 @@ exact index does. `eval/reports/faiss-scaling.md` shows the measurements behind 
 One question at a time is searched with few threads: splitting a single small search over all
 cores costs more in OpenMP hand-offs than it saves, badly so when the cores are busy (measured:
 exact search of 10k vectors, p50 33 ms with 2 threads vs 0.6 ms with 1 on a loaded 2-core machine).
-
-FAISS is imported where it is used, not with this module: loading it loads its own libgomp, which
-reads `GOMP_SPINCOUNT` once, so it must not load before `configure_openmp` has run (kraftbot.openmp).
 """
 
 from __future__ import annotations
@@ -18,20 +15,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+
+import faiss
 
 from kraftbot.settings import RetrievalSettings
-
-if TYPE_CHECKING:
-    import faiss
 
 log = logging.getLogger(__name__)
 
 
 def make_faiss_index(dimension: int, n_vectors: int, config: RetrievalSettings) -> faiss.Index:
     """An empty index for unit vectors compared by inner product (cosine similarity)."""
-    import faiss
-
     if n_vectors <= config.faiss_exact_max:
         return faiss.IndexFlatIP(dimension)
     log.info("%d vectors > faiss_exact_max %d: using HNSW", n_vectors, config.faiss_exact_max)
@@ -47,8 +40,6 @@ def faiss_threads(threads: int) -> Iterator[None]:
     if threads <= 0:
         yield
         return
-    import faiss
-
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(threads)
     try:
