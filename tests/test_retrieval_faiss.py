@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import faiss
 import numpy as np
 
@@ -44,3 +47,22 @@ def test_faiss_threads_restores_the_thread_count() -> None:
     assert faiss.omp_get_max_threads() == before
     with faiss_threads(0):
         assert faiss.omp_get_max_threads() == before
+
+
+def test_faiss_keeps_its_own_openmp_runtime_when_torch_loads_later(tmp_path) -> None:
+    """A FAISS loaded after torch would share torch's runtime: its per-question thread count would
+    resize the embedder's thread pool (faiss_factory's docstring has the measurement)."""
+    script = (
+        "import ctypes, kraftbot.service, torch\n"
+        "from kraftbot.faiss_factory import faiss_threads\n"
+        "from kraftbot.openmp import loaded_runtimes\n"
+        "torch.set_num_threads(1)\n"
+        "torch_runtime = ctypes.CDLL(next(p for p in loaded_runtimes() if 'torch' in p))\n"
+        "with faiss_threads(3):\n"
+        "    print(torch_runtime.omp_get_max_threads())\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "1"
