@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,3 +75,14 @@ def shipped_index_dir(tmp_path_factory, embedder) -> Path:
     settings.paths.index_dir = tmp_path_factory.mktemp("shipped") / "indexes"
     build_index(settings, "default", SHIPPED_CORPUS, embedder=embedder, progress=False)
     return settings.paths.index_dir
+
+
+def fresh_python(script: str, cwd: Path, **environ: str) -> str:
+    """Standard output of `script` run by a new interpreter with a bare environment.
+
+    OpenMP runtimes read their settings once, when a process loads them, so tests of load order
+    need a process of their own.
+    """
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), **environ}
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()

@@ -1,7 +1,5 @@
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +7,8 @@ import pytest
 from kraftbot import openmp
 from kraftbot.bench.openmp_bench import CONFIGS
 from kraftbot.settings import OpenMPSettings
+
+from .conftest import fresh_python
 
 
 def test_spin_count_is_exported_and_a_users_value_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,11 +48,7 @@ def test_the_command_line_sets_the_spin_count_before_any_openmp_runtime_loads(tm
         "cli.main(['index', '--status'])\n"
         "print(seen, os.environ.get('GOMP_SPINCOUNT'))\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KRAFTBOT_OPENMP_SPIN_COUNT": "777"}
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip().endswith("[[]] 777")
+    assert fresh_python(script, tmp_path, KRAFTBOT_OPENMP_SPIN_COUNT="777").endswith("[[]] 777")
 
 
 def test_bench_children_get_their_own_waiting_policy(monkeypatch: pytest.MonkeyPatch) -> None:

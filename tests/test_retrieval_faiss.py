@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import faiss
 import numpy as np
 
 from kraftbot.bench.faiss_bench import synthetic
 from kraftbot.faiss_factory import faiss_threads, make_faiss_index
 from kraftbot.settings import RetrievalSettings
+
+from .conftest import fresh_python
 
 
 def test_index_type_switches_at_the_threshold() -> None:
@@ -61,8 +60,4 @@ def test_faiss_keeps_its_own_openmp_runtime_when_torch_loads_later(tmp_path) -> 
         "with faiss_threads(3):\n"
         "    print(torch_runtime.omp_get_max_threads())\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "1"
+    assert fresh_python(script, tmp_path) == "1"
