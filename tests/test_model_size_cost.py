@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from types import ModuleType
 
 import pytest
 import torch
@@ -11,7 +12,8 @@ import torch
 from .conftest import PROJECT_ROOT
 
 
-def load_script():
+def load_script() -> ModuleType:
+    """The script as a module (scripts/ is not a package)."""
     spec = importlib.util.spec_from_file_location("model_size_cost", PROJECT_ROOT / "scripts" / "model_size_cost.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there

@@ -8,7 +8,6 @@ index build makes them; recall@10 is measured against the exact index's top 10.
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ import faiss
 import numpy as np
 
 from kraftbot.bench import machine_note
+from kraftbot.bench.metrics import percentiles_ms
 from kraftbot.faiss_factory import faiss_threads, make_faiss_index
 from kraftbot.settings import RetrievalSettings
 
@@ -66,10 +66,8 @@ def _timed_add(index: faiss.Index, data: np.ndarray) -> float:
 
 
 def _result(kind: str, n: int, build: float, found: np.ndarray, truth: np.ndarray, seconds: list[float]) -> SizeResult:
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
-    return SizeResult(kind, n, build, statistics.median(seconds) * 1000, p95 * 1000, recall)
+    return SizeResult(kind, n, build, *percentiles_ms(seconds), recall)
 
 
 def run_faiss_bench(

@@ -5,6 +5,7 @@ A question's result is the 1-based rank of its relevant passage, or 0 when it wa
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -61,3 +62,12 @@ def rank_of(relevant: str, ranking: Sequence[str]) -> int:
     """1-based position of `relevant` among the distinct ids of `ranking`, 0 when absent."""
     distinct = list(dict.fromkeys(ranking))
     return distinct.index(relevant) + 1 if relevant in distinct else 0
+
+
+def percentiles_ms(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p95 of timings in seconds, in milliseconds."""
+    if not seconds:
+        return 0.0, 0.0
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000

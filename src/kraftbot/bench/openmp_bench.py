@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kraftbot.bench import machine_note
-from kraftbot.bench.retrieval_bench import percentiles_ms, query_embedding_seconds
+from kraftbot.bench.metrics import percentiles_ms
+from kraftbot.bench.retrieval_bench import query_embedding_seconds
 from kraftbot.bench.swefaq import load_swefaq
 from kraftbot.llm.base import ChatMessage, GenerationBackend
 from kraftbot.openmp import SPIN_VARIABLE

@@ -7,7 +7,6 @@ is raised to 10 for the @10 metrics, nothing else changes, so `default` is exact
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kraftbot.bench import machine_note
-from kraftbot.bench.metrics import CUTOFF, METRICS, Estimate, evaluate, rank_of
+from kraftbot.bench.metrics import CUTOFF, METRICS, Estimate, evaluate, percentiles_ms, rank_of
 from kraftbot.bench.swefaq import SPLITS, BenchData, load_swefaq, write_corpus
 from kraftbot.embeddings import build_embedder, embedder_id
 from kraftbot.indexing import build_index, load_index
@@ -43,15 +42,6 @@ class MethodRun:
     def latency_ms(self) -> tuple[float, float]:
         """p50 and p95 of the per-question retrieval time, in milliseconds."""
         return percentiles_ms(self.seconds)
-
-
-def percentiles_ms(seconds: list[float]) -> tuple[float, float]:
-    """p50 and p95 of timings in seconds, in milliseconds."""
-    if not seconds:
-        return 0.0, 0.0
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p95 * 1000
 
 
 @dataclass
