@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kraftbot.bench.metrics import bootstrap, evaluate, rank_of
+from kraftbot.bench.metrics import bootstrap, evaluate, percentiles_ms, rank_of
 from kraftbot.bench.retrieval_bench import method_settings
 from kraftbot.bench.swefaq import load_swefaq
 from kraftbot.cli import main
@@ -23,6 +23,13 @@ def test_rank_of_counts_distinct_documents() -> None:
     assert rank_of("b", ["a", "a", "b", "c"]) == 2
     assert rank_of("a", ["a"]) == 1
     assert rank_of("z", ["a", "b"]) == 0
+
+
+def test_latency_percentiles_in_milliseconds() -> None:
+    # 20 timings of 1..20 s, shuffled: the median lies between 10 and 11, p95 is the 19th.
+    seconds = [float(n) for n in (7, 20, 1, 14, 3, 18, 9, 12, 5, 16, 2, 19, 11, 6, 15, 4, 13, 8, 17, 10)]
+    assert percentiles_ms(seconds) == (10_500.0, 19_000.0)
+    assert percentiles_ms([]) == (0.0, 0.0)
 
 
 def test_metrics_on_a_hand_made_ranking() -> None:
