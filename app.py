@@ -2,7 +2,7 @@
 
 import sys
 
-from kraftbot.cli import main
+from kraftbot.frontends.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["serve", *sys.argv[1:]]))

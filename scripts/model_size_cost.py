@@ -33,11 +33,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from llama_index.core import Document  # noqa: E402  (kraftbot is imported from src, after the path above)
 
-from kraftbot.bench.metrics import percentiles_ms  # noqa: E402
 from kraftbot.bench.swefaq import BenchData, load_swefaq  # noqa: E402
-from kraftbot.chunking import chunk_documents, embedding_text  # noqa: E402
-from kraftbot.embeddings import build_embedder  # noqa: E402
-from kraftbot.openmp import configure_openmp  # noqa: E402
+from kraftbot.evaluation.metrics import percentiles_ms  # noqa: E402
+from kraftbot.index.embedders import build_embedder  # noqa: E402
+from kraftbot.ingestion.chunking import chunk_documents, embedding_text  # noqa: E402
+from kraftbot.runtime.openmp import configure_openmp  # noqa: E402
 from kraftbot.settings import ChunkSettings, load_settings  # noqa: E402
 
 XLMR_VOCABULARY = 250_002

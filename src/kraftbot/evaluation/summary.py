@@ -7,9 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from kraftbot.evaluation.bootstrap import bootstrap_mean
+from kraftbot.evaluation.metrics import bootstrap_mean, percentile_summary
 from kraftbot.settings import EvaluationSettings
 
 Result = Mapping[str, Any]
@@ -76,13 +74,6 @@ def latency_values(results: Sequence[Result], name: str) -> list[float]:
     return [float(v) for v in values if v is not None]
 
 
-def percentiles(values: Sequence[float]) -> dict[str, float | int] | None:
-    if not values:
-        return None
-    p50, p95 = np.percentile(values, [50, 95])
-    return {"p50": float(p50), "p95": float(p95), "max": float(max(values)), "n": len(values)}
-
-
 def measure_values(results: Sequence[Result], measure: Measure) -> list[float]:
     scores = (r["scores"].get(measure.score) for r in results if measure.applies(r))
     return [float(s) for s in scores if s is not None]
@@ -113,7 +104,7 @@ def summarise(results: Sequence[Result], config: EvaluationSettings, run: dict[s
     return {
         "run": run,
         "measures": aggregate(results, config),
-        "latency": {name: percentiles(latency_values(results, name)) for name in LATENCIES},
+        "latency": {name: percentile_summary(latency_values(results, name)) for name in LATENCIES},
         "memory": {"peak_rss_mb": max(peaks) if peaks else None},
         "by_mode": {
             mode: {"n": len(group), "measures": aggregate(group, config)}

@@ -11,10 +11,6 @@ class ChatMessage(TypedDict):
     content: str
 
 
-class BackendError(RuntimeError):
-    """A backend failed in a way the user should hear about (down, slow, garbage)."""
-
-
 class GenerationBackend(Protocol):
     """Chat-style generation; `generate_stream` yields text pieces as they are produced."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kraftbot.devices import resolve_device
+from kraftbot.errors import ConfigurationError
 from kraftbot.llm.base import GenerationBackend
-from kraftbot.modelstore import PACKAGED_GENERATOR, ensure_model
+from kraftbot.llm.packaged import PACKAGED_GENERATOR, ensure_model
+from kraftbot.runtime.devices import resolve_device
 from kraftbot.settings import Settings
 
 
@@ -15,15 +16,13 @@ def build_backend(settings: Settings) -> GenerationBackend:
     if config.backend == "llamacpp":
         from kraftbot.llm.llamacpp_backend import LlamaCppBackend
 
-        path = Path(config.model) if config.model else ensure_model(
-            PACKAGED_GENERATOR, settings.paths.model_cache_dir
-        )
+        path = Path(config.model) if config.model else ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir)
         return LlamaCppBackend(path, config.n_ctx, settings.cpu_threads(config.threads), config.temperature)
     if config.backend == "transformers":
         from kraftbot.llm.transformers_backend import TransformersBackend
 
         if not config.model:
-            raise ValueError("llm.backend = 'transformers' needs llm.model (a model id or local path)")
+            raise ConfigurationError("llm.backend = 'transformers' needs llm.model (a model id or local path)")
         return TransformersBackend(config.model, resolve_device(config.device), config.temperature)
     if config.backend == "openai":
         from kraftbot.llm.openai_backend import OpenAIBackend
@@ -33,4 +32,4 @@ def build_backend(settings: Settings) -> GenerationBackend:
         from kraftbot.llm.extractive_backend import ExtractiveBackend
 
         return ExtractiveBackend()
-    raise ValueError(f"Unknown llm.backend {config.backend!r}")
+    raise ConfigurationError(f"Unknown llm.backend {config.backend!r}")

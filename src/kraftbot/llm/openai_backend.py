@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from kraftbot.llm.base import BackendError, ChatMessage, generate_by_streaming
+from kraftbot.errors import BackendError
+from kraftbot.llm.base import ChatMessage, generate_by_streaming
 
 log = logging.getLogger(__name__)
 

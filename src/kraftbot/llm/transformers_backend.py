@@ -7,7 +7,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from kraftbot.llm.base import BackendError, ChatMessage, generate_by_streaming
+from kraftbot.errors import BackendError
+from kraftbot.llm.base import ChatMessage, generate_by_streaming
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,9 @@ class TransformersBackend:
         from transformers import TextIteratorStreamer
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {
-            "do_sample": False
-        }
+        sampling = (
+            {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
+        )
         failure: list[BaseException] = []
 
         def run() -> None:

@@ -1,0 +1,27 @@
+"""Assemble an Assistant from settings: the one place the CLI, web app and evaluation share."""
+
+from __future__ import annotations
+
+import logging
+
+from kraftbot.answering.pipeline import Assistant
+from kraftbot.index.embedders import build_embedder
+from kraftbot.index.store import DEFAULT_INDEX, load_index
+from kraftbot.llm.factory import build_backend
+from kraftbot.retrieval.retriever import Retriever
+from kraftbot.runtime.offline import disable_telemetry
+from kraftbot.runtime.openmp import configure_openmp
+from kraftbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assistant:
+    """Load (or rebuild a stale) index and the generation backend."""
+    configure_openmp(settings.openmp)
+    disable_telemetry([settings.embedding.model, settings.llm.model, settings.retrieval.reranker_model])
+    knowledge = load_index(settings, index_name, build_embedder(settings))
+    retriever = Retriever(knowledge, settings.retrieval)
+    backend = build_backend(settings)
+    log.info("Assistant ready: index %s, backend %s (%s)", index_name, backend.name, backend.model_id)
+    return Assistant(settings, retriever, backend)

