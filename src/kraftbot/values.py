@@ -8,6 +8,7 @@ or broken run is rejected when read instead of being scored wrongly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -18,6 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field
 def page_label(title: str, page: str) -> str:
     """A title with the page where the text stands ("Förstudie, s. 3"); the title alone without pages."""
     return f"{title}, s. {page}" if page else title
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def lead_of(answer: str) -> str:
+    """The answer's text up to its first blank line: the direct answer, before quotes and source lists.
+
+    DESIGN's wave-2 contract: the evaluation scores facts in the lead, and every front end shows it first.
+    """
+    return _BLANK_LINE.split(answer.strip(), maxsplit=1)[0].strip()
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,11 @@ class AnswerResult(AnswerTrace):
     backend: str
     model: str
     id: str = ""
+
+    @property
+    def lead(self) -> str:
+        """What the applicant reads first: the answer up to its first blank line (see `lead_of`)."""
+        return lead_of(self.answer)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the contract's fields first, then the trace without the stages that did not run."""

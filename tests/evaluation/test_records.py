@@ -13,7 +13,8 @@ from ..doubles import answer_result
 
 SCORES = Scores(
     refused=False, language="sv", in_language=True, rank=1, hit_at_1=1.0, hit_at_3=1.0, mrr_at_10=1.0,
-    facts_ok=True, citation_ok=True, missing_facts=[], answer_correct=True, ok=True,
+    facts_ok=True, facts_anywhere=True, citation_ok=True, missing_facts=[], answer_correct=True,
+    answer_correct_anywhere=True, ok=True, wrong_claims=[], wrong_claim=None, answer_chars=25, lead_chars=25,
     supported_share=None, ungrounded=[], ungrounded_count=None,
 )  # fmt: skip
 

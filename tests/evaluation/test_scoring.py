@@ -150,3 +150,25 @@ def test_an_answer_citing_nothing_is_not_grounded(checker) -> None:
     assert scores["supported_share"] == 0.0
     assert scores["ungrounded_count"] == 1, "the amount appears in no cited source"
     assert grounding_scores(checker, " [1] ", {1: AMOUNTS})["supported_share"] is None
+
+
+def test_facts_count_in_the_lead_and_anywhere_separately() -> None:
+    question = Question("q", "Hur mycket?", True, facts=[AMOUNT], sources=["faq"])
+    buried = _result("Det finns ett tak för bidraget [1].\n\nUr källorna:\n\nHögst 600 000 kronor per projekt [1].")
+    scores = text_scores(question, buried, "sv", 0.5)
+    assert scores["facts_ok"] is False and scores["answer_correct"] is False
+    assert scores["facts_anywhere"] is True and scores["answer_correct_anywhere"] is True
+    assert scores["missing_facts"] == [AMOUNT]
+    assert scores["lead_chars"] == len("Det finns ett tak för bidraget [1].") < scores["answer_chars"]
+
+
+def test_a_wrong_alternative_in_the_lead_is_a_wrong_claim() -> None:
+    question = Question("q", "Hur mycket i Starta er AI-resa?", True, facts=[AMOUNT], wrong=["2 miljoner|2 000 000"])
+    wrong = text_scores(question, _result("Upp till 2 000 000 kronor per projekt [1]."), "sv", 0.5)
+    assert wrong["wrong_claims"] == ["2 miljoner|2 000 000"] and wrong["wrong_claim"] is True
+    lower = _result("Högst 600 000 kronor [1].\n\nI Gemensamma AI-förmågor gäller 2 miljoner kronor [1].")
+    assert text_scores(question, lower, "sv", 0.5)["wrong_claim"] is False, "only the lead counts"
+    refusal = _result("Det ger inte 2 miljoner kronor.", refused=True)
+    assert text_scores(question, refusal, "sv", 0.5)["wrong_claims"] == [], "a refusal claims nothing"
+    unlisted = Question("r", "Hur mycket?", True, facts=[AMOUNT])
+    assert text_scores(unlisted, _result("2 miljoner [1]."), "sv", 0.5)["wrong_claim"] is None

@@ -264,6 +264,17 @@ def test_an_index_moved_away_from_its_corpus_is_listed_as_such(built) -> None:
 def test_missing_index_says_what_to_run(make_settings, embedder) -> None:
     settings = make_settings()
     with pytest.raises(IndexMissingError, match="run `kraftbot index` first"):
-        load_index(settings, "default", embedder)
+        load_index(settings, "default", embedder)  # no corpus folder to build it from
+    _write(settings.paths.corpus_dir, DOCUMENTS)
     with pytest.raises(IndexMissingError, match="kraftbot index --corpus DIR --name egna"):
         load_index(settings, "egna", embedder)
+
+
+def test_a_missing_default_index_is_built_from_the_corpus_folder(make_settings, caplog) -> None:
+    settings = make_settings()
+    _write(settings.paths.corpus_dir, DOCUMENTS)
+    with caplog.at_level(logging.WARNING, logger="kraftbot.index.store"):
+        knowledge = load_index(settings, "default", CountingEmbedding(), progress=False)
+    assert "Index default not found" in caplog.text
+    assert Manifest.read(settings.paths.index_dir / "default").documents == len(DOCUMENTS)
+    assert top_file(knowledge, "Var lämnar man ansökan?").endswith("ansokan.md")

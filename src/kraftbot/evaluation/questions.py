@@ -1,4 +1,4 @@
-"""Read and validate a question file (DESIGN.md's JSON Lines contract plus `tags`).
+"""Read and validate a question file (DESIGN.md's JSON Lines contract plus `tags`, `category`, `wrong`).
 
 One bad line must not stop an evaluation: it is reported with its line number and skipped.
 """
@@ -15,7 +15,7 @@ from kraftbot.errors import QuestionFileError
 
 log = logging.getLogger(__name__)
 
-_STRING_LISTS = ("facts", "sources", "history", "tags")
+_STRING_LISTS = ("facts", "sources", "history", "tags", "wrong")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class Question:
     sources: list[str] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # Tempting wrong answers (`|` alternatives, matched like facts): one in the lead is a wrong claim.
+    wrong: list[str] = field(default_factory=list)
+    # The kind of question (colloquial, follow_up, near_miss, ...): reports break every measure down by it.
+    category: str = ""
 
 
 @dataclass
@@ -54,7 +58,10 @@ def parse_question(data: Any) -> Question:
         lists[name] = value
     if answerable and not (lists["facts"] or lists["sources"]):
         raise QuestionFileError(f"{qid}: an answerable question needs `facts` or `sources` to score against")
-    return Question(id=qid.strip(), question=text.strip(), answerable=answerable, **lists)
+    category = data.get("category", "")
+    if not isinstance(category, str):
+        raise QuestionFileError(f"{qid}: `category` must be a string")
+    return Question(id=qid.strip(), question=text.strip(), answerable=answerable, category=category.strip(), **lists)
 
 
 def load_questions(path: Path) -> QuestionSet:

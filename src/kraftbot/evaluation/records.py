@@ -21,11 +21,17 @@ class Scores(Record):
     hit_at_1: float | None
     hit_at_3: float | None
     mrr_at_10: float | None
-    facts_ok: bool | None
+    facts_ok: bool | None  # every fact in the lead
+    facts_anywhere: bool | None  # every fact somewhere in the answer
     citation_ok: bool | None
-    missing_facts: list[str]
-    answer_correct: bool | None
+    missing_facts: list[str]  # from the lead
+    answer_correct: bool | None  # facts in the lead, a right source cited, not refused
+    answer_correct_anywhere: bool | None
     ok: bool
+    wrong_claims: list[str]  # `wrong` entries stated in the lead
+    wrong_claim: bool | None  # None when the question lists no wrong alternatives
+    answer_chars: int
+    lead_chars: int
     supported_share: float | None
     ungrounded: list[str]
     ungrounded_count: int | None
@@ -35,6 +41,7 @@ class EvaluatedResult(AnswerResult):
     """An answer result with what the question file says of it and what the harness measured."""
 
     answerable: bool
+    category: str = ""
     tags: list[str]
     history: list[str]
     rss_mb: float

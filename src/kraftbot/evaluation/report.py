@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from kraftbot.evaluation.metrics import PERCENTILE_DEFINITION
-from kraftbot.evaluation.summary import LATENCIES, MEASURES, latency_values
+from kraftbot.evaluation.summary import HIGHER_IS_BETTER, LATENCIES, LENGTHS, MEASURES, flatten, latency_values
 
 LATENCY_PLOT = "latency.png"
 TAG_PLOT = "score_by_tag.png"
@@ -86,6 +86,56 @@ def _breakdown(groups: Mapping[str, Any], names: Sequence[str], label: str) -> l
     return table([label, "n", *names], rows)
 
 
+# What the baseline comparison shows: the promise to applicants, then what it costs them.
+MARGIN_MEASURES = (
+    "answer_correct",
+    "answer_correct_anywhere",
+    "refusal_rate",
+    "false_refusal_rate",
+    "wrong_claims",
+    "wrong_claim_rate",
+    "swedish_share",
+    "length.answer_chars.p50",
+    "length.lead_chars.p50",
+    "latency.total_s.p50",
+    "latency.total_s.p95",
+)
+CATEGORY_MEASURES = ("answer_correct", "answer_correct_anywhere", "refusal_rate", "false_refusal_rate")
+
+
+def margin_lines(summary: Mapping[str, Any]) -> list[str]:
+    """KraftBot against the baseline run beside it: each measure, the difference, and which is ahead."""
+    baseline = summary["run"].get("baseline")
+    if not baseline:
+        return []
+    ours, theirs = flatten(summary), baseline["measures"]
+    rows = []
+    for name in MARGIN_MEASURES:
+        mine, other = ours.get(name), theirs.get(name)
+        margin = None if mine is None or other is None else mine - other
+        ahead = None if not margin else (margin > 0) == HIGHER_IS_BETTER.get(name, True)
+        rows.append([name, mine, other, margin, "tie" if margin == 0 else ahead])
+    return [
+        f"## Against the {baseline['name']} baseline",
+        "",
+        f"Same questions, index and model, in the same run (`{baseline['folder']}`).",
+        "",
+        *table(["measure", "KraftBot", baseline["name"], "margin", "KraftBot ahead"], rows),
+        "",
+    ]
+
+
+def category_lines(by_category: Mapping[str, Any]) -> list[str]:
+    """Every category's measures, wrong claims and median answer length."""
+    rows = []
+    for key, group in by_category.items():
+        measures = group["measures"]
+        length = group["length"]["answer_chars"] or {}
+        values = [(measures.get(n) or {}).get("value") for n in CATEGORY_MEASURES]
+        rows.append([key, group["n"], *values, group["wrong_claims"], length.get("p50")])
+    return table(["category", "n", *CATEGORY_MEASURES, "wrong claims", "median chars"], rows)
+
+
 def question_rows(results: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     rows = []
     for r in results:
@@ -93,11 +143,13 @@ def question_rows(results: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
         rows.append(
             [
                 r["id"],
-                r.get("tags", []),
+                r.get("category") or r.get("tags", []),
                 s.get("ok"),
                 s.get("rank"),
                 s.get("facts_ok"),
+                s.get("facts_anywhere"),
                 s.get("citation_ok"),
+                s.get("wrong_claims") or None,
                 s.get("refused"),
                 r.get("mode"),
                 s.get("language"),
@@ -112,12 +164,16 @@ def question_rows(results: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
 
 def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     """The summary tables (measures with intervals, latency, memory); also printed by the CLI."""
-    latency = summary["latency"]
+    latency, length = summary["latency"], summary["length"]
     stats = ("p50", "p95", "max", "n")
     return [
         *table(["measure", "value", "95% interval", "n"], measure_rows(summary["measures"])),
         "",
+        f"Wrong claims shown (a tempting wrong alternative in an answer's lead): {summary['wrong_claims']}.",
+        "",
         *table(["latency", *stats], [[name, *((latency[name] or {}).get(k) for k in stats)] for name in LATENCIES]),
+        "",
+        *table(["length", *stats], [[name, *((length[name] or {}).get(k) for k in stats)] for name in LENGTHS]),
         "",
         f"Percentiles: {PERCENTILE_DEFINITION}.",
         "",
@@ -139,6 +195,11 @@ def write_report(path: Path, summary: Mapping[str, Any], results: Sequence[Mappi
         "## Summary",
         "",
         *summary_lines(summary),
+        "",
+        *margin_lines(summary),
+        "## By category",
+        "",
+        *category_lines(summary["by_category"]),
         "",
         "## Plots",
         "",
@@ -163,11 +224,13 @@ def write_report(path: Path, summary: Mapping[str, Any], results: Sequence[Mappi
         *table(
             [
                 "id",
-                "tags",
+                "category",
                 "ok",
                 "rank",
-                "facts",
+                "facts in lead",
+                "facts anywhere",
                 "cited",
+                "wrong claims",
                 "refused",
                 "mode",
                 "lang",

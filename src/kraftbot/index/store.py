@@ -273,13 +273,21 @@ def load_index(
     embedder: BaseEmbedding | None = None,
     progress: bool = True,
 ) -> KnowledgeIndex:
-    """Open a named index, updating it first when its corpus or settings have changed."""
+    """Open a named index, updating it first when its corpus or settings have changed.
+
+    A missing default index is built from `paths.corpus_dir`; any other missing index is an error
+    that says how to build it.
+    """
     path = index_path(settings, name)
     _recover_interrupted_swap(path)
-    if not (path / MANIFEST_FILE).exists():
-        hint = "kraftbot index" if name == DEFAULT_INDEX else f"kraftbot index --corpus DIR --name {name}"
-        raise IndexMissingError(f"Index '{name}' not found in {path.parent}; run `{hint}` first.")
     embedder = embedder or build_embedder(settings)
+    if not (path / MANIFEST_FILE).exists():
+        if name != DEFAULT_INDEX or not settings.paths.corpus_dir.is_dir():
+            hint = "kraftbot index" if name == DEFAULT_INDEX else f"kraftbot index --corpus DIR --name {name}"
+            raise IndexMissingError(f"Index '{name}' not found in {path.parent}; run `{hint}` first.")
+        # The default index is the shipped corpus's: build it, as `scripts/chat.sh` does, instead of failing.
+        log.warning("Index %s not found in %s; building it from %s", name, path.parent, settings.paths.corpus_dir)
+        build_index(settings, name, settings.paths.corpus_dir, embedder, progress)
     built = Manifest.read(path)
     if reason := _current_staleness(settings, path, built):
         log.warning("Index %s is stale (%s); updating it", name, reason)

@@ -151,6 +151,15 @@ MATERIAL_ABSENCE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+# A plain RAG pipeline's refusal, as the naive baseline's prompt asks for it ("svaret finns inte i det
+# givna sammanhanget"): how the evaluation tells that baseline's refusals from its answers.
+CONTEXT_DECLINE = re.compile(
+    r"\b(finns inte|framgår inte|nämns inte|står inte|saknas|anges inte)\b.{0,60}"
+    r"\b(sammanhang|kontext|underlag|källor|källan|texten|informationen)|\bvet (jag )?inte\b"
+    r"|\bkan (jag )?inte (svara|besvara)|\bnot (in|provided in) the (provided |given )?context\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
 INJECTION_ATTEMPT = re.compile(
     "|".join(
         [
