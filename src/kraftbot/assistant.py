@@ -17,11 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assistant:
-    """Load (or rebuild a stale) index and the generation backend."""
+    """Load (or rebuild a stale, or build a missing default) index, and the model when one is used."""
     configure_openmp(settings.openmp)
     disable_telemetry([settings.embedding.model, settings.llm.model, settings.retrieval.reranker_model])
     knowledge = load_index(settings, index_name, build_embedder(settings))
     retriever = Retriever(knowledge, settings.retrieval)
-    backend = build_backend(settings)
-    log.info("Assistant ready: index %s, backend %s (%s)", index_name, backend.name, backend.model_id)
-    return Assistant(settings, retriever, backend)
+    # Answers quote the sources; a model is loaded only to rewrite follow-ups when that is switched on.
+    backend = build_backend(settings) if settings.followup.model_rewrite else None
+    assistant = Assistant(settings, retriever, backend)
+    log.info("Assistant ready: index %s, follow-up rewrites by %s", index_name, assistant.backend_name)
+    return assistant

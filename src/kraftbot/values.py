@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 def page_label(title: str, page: str) -> str:
@@ -51,6 +51,8 @@ class Passage:
     text: str
     score: float
     page: str = ""
+    # The heading of the section the chunk stands in ("Hur mycket kan ett projekt få?"); "" without one.
+    section: str = ""
     dense_score: float | None = None
     bm25_score: float | None = None
     rerank_score: float | None = None
@@ -91,30 +93,39 @@ class Unit:
 
     `text` is a verbatim slice of the passage, so it can serve as a citation's quote. `context` is
     the lead sentence or heading a list belongs to ("Följande uppgifter saknas:"): list items mean
-    little without it.
+    little without it. `section` is the heading the claim stands under ("Vem får söka?"), which says
+    what question the claim answers; `first` marks the claim that opens its passage.
     """
 
     text: str
     kind: UnitKind
     context: str = ""
+    section: str = ""
+    first: bool = False
 
     @property
     def full(self) -> str:
         """The unit with its context, for embedding and for quoting a list item."""
         return f"{self.context} {self.text}" if self.context and self.kind == "item" else self.text
 
+    @property
+    def headed(self) -> str:
+        """The unit under its section heading: what it says and what it answers, for matching a question."""
+        return f"{self.section} {self.full}" if self.section and self.section != self.context else self.full
+
 
 class Mode(StrEnum):
     """How the shown answer came about."""
 
-    GENERATED = "generated"  # the model's answer, which passed its check
-    EXTRACTIVE = "extractive"  # quoted source sentences, after the model's answer failed
+    EXTRACTIVE = "extractive"  # the source claims that answer the question, quoted with their sources
     REFUSED = "refused"  # an honest refusal
+    GENERATED = "generated"  # a model's own text (the naive baseline the evaluation compares with)
 
 
-# Why an answer was refused: a hostile question, one outside the documents' subject, one the
-# documents say they cannot answer, or one no checked answer or quote could support.
-RefusalReason = Literal["injection", "off_topic", "absent", "unsupported"]
+# Why an answer was refused: no question in the text, a hostile question, one outside the
+# documents' subject, one the documents say they cannot answer, one resting on a name or number the
+# documents never mention, or one no claim of the documents answers well enough.
+RefusalReason = Literal["no_question", "injection", "off_topic", "absent", "premise", "unsupported"]
 
 
 class Record(BaseModel):
@@ -137,49 +148,26 @@ class RetrievedPassage(Record):
     score: float
 
 
-class GateScores(Record):
-    """The evidence the gate decided on (see answering.gate)."""
+class DecisionScores(Record):
+    """What the answer-or-refuse decision weighed (see answering.decision)."""
 
+    best_claim: float
+    absence_margin: float
     top_dense: float
     top_bm25: float
-    best_sentence: float
-    best_absence: float
-
-
-class CheckReport(Record):
-    """The outcome of checking one generated answer; `problems` says in English why it failed."""
-
-    passed: bool
-    problems: list[str] = Field(default_factory=list)
-    invalid_citations: list[int] = Field(default_factory=list)
-    absent_terms: list[str] = Field(default_factory=list)
-    unsupported_sentences: list[str] = Field(default_factory=list)
-    language: str = ""
-    # The model's own answer, kept when it failed and something else was shown.
-    generated: str | None = None
-
-
-class MovedCitation(Record):
-    """A sentence whose markers citation repair changed: from these sources to the one that grounds it."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
-
-    sentence: str
-    from_: list[int] = Field(alias="from")
-    to: int
+    answerable: float
 
 
 class AnswerTrace(Record):
     """How an answer came about, stage by stage; None where a stage did not run."""
 
     mode: Mode = Mode.REFUSED
-    gate: GateScores | None = None
+    decision: DecisionScores | None = None
     rewritten_question: str | None = None
     rewrite_method: str | None = None
-    citations_moved: list[MovedCitation] | None = None
-    check: CheckReport | None = None
-    evidence_quotes: int | None = None
+    parts: list[str] | None = None
     refusal_reason: RefusalReason | None = None
+    unmentioned: list[str] | None = None
 
 
 class AnswerResult(AnswerTrace):

@@ -1,12 +1,15 @@
-"""The evidence for a question: every sentence, list item and list of its passages, scored.
+"""The evidence for a question: every claim of its passages, and what the corpus says it lacks.
 
-Both the gate (answerable or not) and the extractive answer (which sentences to quote) decide on
-this one scoring, so a question the gate lets through has sentences the fallback can quote.
+The answer is composed from these claims (sentences, list items, lists), so the stages that decide
+whether to answer and what to quote all read the same candidates. Statements of absence ("sista
+ansökningsdag finns inte i underlaget") are candidates too: when one answers the question best,
+the honest answer is that refusal. The corpus's statements of absence are few and short, so the
+ones closest to the question join the candidates even when their passage was not retrieved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kraftbot.answering.similarity import Similarity
@@ -14,11 +17,9 @@ from kraftbot.text.lexicon import ABSENCE, MATERIAL_ABSENCE
 from kraftbot.text.sentences import text_units
 from kraftbot.values import Passage, Unit
 
-Terms = Callable[[str], list[str]]
-
 
 def is_absence(unit: Unit) -> bool:
-    """True for a sentence saying the material lacks something (a list: its lead or heading says so)."""
+    """True for a claim saying the material lacks something (a list: its lead or heading says so)."""
     own = "" if unit.kind == "list" else unit.text
     return bool(ABSENCE.search(own) or ABSENCE.search(unit.context))
 
@@ -29,38 +30,25 @@ def is_absence_statement(text: str) -> bool:
 
 
 @dataclass(frozen=True)
-class ScoredUnit:
+class Candidate:
+    """A claim that may answer the question, with the passage it stands in.
+
+    `rank` is its passage's place in the retrieval (0 = best); a statement of absence brought in
+    from the rest of the corpus ranks just after the retrieved passages.
+    """
+
     unit: Unit
-    passage: int  # index into the passages
-    score: float  # cosine with the question plus the weighted share of its terms
+    passage: Passage
+    rank: int
     absent: bool
-    cosine: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
-    """The retrieved passages and their sentences, best match to the question first."""
+    """The retrieved passages and the candidates drawn from them."""
 
     passages: list[Passage]
-    units: list[ScoredUnit]
-    # The best statement of absence from anywhere in the corpus, when it beats the passages' own.
-    absence_elsewhere: tuple[ScoredUnit, Passage] | None = None
-
-    @property
-    def best_answer(self) -> ScoredUnit | None:
-        return next((u for u in self.units if not u.absent), None)
-
-    @property
-    def best_absence(self) -> ScoredUnit | None:
-        own = next((u for u in self.units if u.absent), None)
-        return self.absence_elsewhere[0] if self.absence_elsewhere else own
-
-    @property
-    def absence_passage(self) -> Passage | None:
-        if self.absence_elsewhere:
-            return self.absence_elsewhere[1]
-        absence = self.best_absence
-        return self.passages[absence.passage] if absence else None
+    candidates: list[Candidate]
 
     @property
     def top_dense(self) -> float:
@@ -71,37 +59,38 @@ class Evidence:
         return max((p.bm25_score for p in self.passages if p.bm25_score is not None), default=0.0)
 
 
-def absence_statements(passages: list[Passage]) -> list[tuple[Unit, Passage]]:
-    """Every sentence of the corpus that says the material lacks something, with its passage."""
-    found: dict[str, tuple[Unit, Passage]] = {}
-    for passage in passages:
-        for unit in text_units(passage.text):
-            if is_absence(unit):
-                found.setdefault(unit.full, (unit, passage))
-    return list(found.values())
+def claims(passages: Sequence[Passage], rank_offset: int = 0) -> list[Candidate]:
+    """Every claim of the passages, once (overlapping chunks repeat sentences), in passage order."""
+    seen: set[str] = set()
+    found: list[Candidate] = []
+    for rank, passage in enumerate(passages, start=rank_offset):
+        for unit in text_units(passage.text, passage.section):
+            if unit.full not in seen and not unit.text.endswith(":"):
+                seen.add(unit.full)
+                found.append(Candidate(unit, passage, rank, is_absence(unit)))
+    return found
 
 
-def score_located(
-    question: str, located: list[tuple[int, Unit]], similarity: Similarity, terms: Terms | None, weight: float
-) -> list[ScoredUnit]:
-    cosines = similarity.to_question(question, [unit.full for _, unit in located])
-    wanted = set(terms(question)) if terms and weight else set()
-    units = []
-    for (i, unit), cosine in zip(located, cosines, strict=True):
-        overlap = len(wanted & set(terms(unit.full))) / len(wanted) if wanted and terms else 0.0
-        units.append(ScoredUnit(unit, i, float(cosine) + weight * overlap, is_absence(unit), float(cosine)))
-    units.sort(key=lambda u: -u.score)
-    return units
+def absence_statements(passages: Sequence[Passage]) -> list[Candidate]:
+    """Every claim of the corpus that says the material lacks something."""
+    return [candidate for candidate in claims(passages) if candidate.absent]
 
 
-def score_units(
-    question: str, passages: list[Passage], similarity: Similarity, terms: Terms | None = None, weight: float = 0.0
+def gather_evidence(
+    question: str,
+    passages: list[Passage],
+    absences: Sequence[Candidate],
+    similarity: Similarity,
+    extra_absences: int,
 ) -> Evidence:
-    """Every sentence, list item and list of the passages, scored against the question.
-
-    The score is the dense cosine plus `weight` times the share of the question's search terms
-    (stemmed, stopwords removed) that the unit contains: the embedder blurs rare exact words
-    ("telefonnummer", "bedömningskriterier") that decide which sentence answers.
-    """
-    located = [(i, unit) for i, p in enumerate(passages) for unit in text_units(p.text)]
-    return Evidence(passages, score_located(question, located, similarity, terms, weight))
+    """The passages' claims, and the `extra_absences` corpus statements of absence closest to the question."""
+    candidates = claims(passages)
+    known = {candidate.unit.full for candidate in candidates}
+    others = [candidate for candidate in absences if candidate.unit.full not in known]
+    if others and extra_absences:
+        cosines = similarity.to_question(question, [candidate.unit.headed for candidate in others])
+        closest = sorted(range(len(others)), key=lambda i: -cosines[i])[:extra_absences]
+        candidates += [
+            Candidate(others[i].unit, others[i].passage, len(passages), absent=True) for i in sorted(closest)
+        ]
+    return Evidence(passages, candidates)

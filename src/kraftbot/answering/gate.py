@@ -1,25 +1,31 @@
-"""The evidence gate: decide before any model call whether the documents can answer a question.
+"""The rules that refuse a question before any claim is chosen, each for a reason the applicant is told.
 
-A small generator answers whatever it is asked, so refusing cannot be left to it. The gate refuses:
-- hostile questions that try to give the assistant new instructions (a pattern detector);
-- off-topic questions, whose best passage is far from the question both by meaning (dense cosine)
-  and by words (BM25);
-- questions for contact details (a telephone number, an e-mail address) when no retrieved passage
-  holds one: the documents name people, and a small model readily invents their numbers;
-- questions the documents say they cannot answer: the corpus states what it lacks ("sista
-  ansökningsdag finns inte i det här underlaget"), and when such a sentence matches the question at
-  least as well as any sentence that could answer it, the honest answer is that refusal.
+- no question: nothing in the text is a word KraftBot knows (`???`, keyboard mash, emoji), or the
+  text is code or an attack string (`'; DROP TABLE users; --`, `<script>`): the applicant is asked
+  for a question;
+- injection: the text tries to give the assistant new instructions;
+- off topic: the best passage is far from the question both by meaning (dense cosine) and by words
+  (BM25);
+- contact details: the question asks for a telephone number or e-mail address that no retrieved
+  passage holds (the documents name people, and such details must never be made up);
+- false premise: the question takes for granted a name or number the documents never mention
+  (`PremiseCheck`).
+Whether the remaining questions can be answered is decided on the evidence (`answering.decision`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from kraftbot.answering.evidence import Evidence, Terms, score_located, score_units
-from kraftbot.answering.similarity import Similarity
+from kraftbot.answering.premise import PremiseCheck
 from kraftbot.settings import GateSettings
-from kraftbot.text.lexicon import CONTACT_DETAILS, INJECTION_ATTEMPT
-from kraftbot.values import GateScores, Passage, RefusalReason, Unit
+from kraftbot.text.lexicon import CODE_INPUT, CONTACT_DETAILS, ENGLISH_FUNCTION_WORDS, INJECTION_ATTEMPT, STOPWORDS
+from kraftbot.values import Passage, RefusalReason
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+Terms = Callable[[str], list[str]]
 
 
 def lacks_contact_details(question: str, passages: list[Passage]) -> bool:
@@ -34,54 +40,48 @@ def looks_like_injection(text: str) -> bool:
     return bool(INJECTION_ATTEMPT.search(text))
 
 
-@dataclass
-class Verdict:
-    """`refusal` is None when the evidence can answer, else the reason: injection, off_topic, absent."""
+def has_question(text: str, terms: Terms, vocabulary: Collection[str]) -> bool:
+    """Some word of the text is a Swedish or English function word or a term of the corpus, and the
+    text is no code or attack string."""
+    if CODE_INPUT.search(text):
+        return False
+    words = [word.lower() for word in _WORD.findall(text)]
+    return any(word in STOPWORDS or word in ENGLISH_FUNCTION_WORDS for word in words) or any(
+        term in vocabulary for term in terms(text)
+    )
 
-    refusal: RefusalReason | None
-    evidence: Evidence
-    scores: GateScores
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question is refused, and for a false premise the names or numbers never mentioned."""
+
+    reason: RefusalReason
+    unmentioned: tuple[str, ...] = ()
 
 
-class EvidenceGate:
-    """Answerable or not, from retrieval scores and the passages' own statements of what is missing."""
+class RuleGate:
+    """The refusals that need no ranking: see the module docstring."""
 
-    def __init__(
-        self,
-        config: GateSettings,
-        similarity: Similarity,
-        terms: Terms | None = None,
-        absences: list[tuple[Unit, Passage]] | None = None,
-    ) -> None:
-        """`absences`: the corpus's statements of what it lacks (see `absence_statements`), which
-        are compared with every question, retrieved or not: they are short and few."""
+    def __init__(self, config: GateSettings, premises: PremiseCheck, terms: Terms, vocabulary: Collection[str]) -> None:
         self.config = config
-        self.similarity = similarity
+        self.premises = premises
         self.terms = terms
-        self.absences = absences or []
+        self.vocabulary = vocabulary
 
-    def assess(self, question: str, passages: list[Passage], asked: str | None = None) -> Verdict:
-        """`question` is what was retrieved for (a follow-up rewritten); `asked` what the user typed."""
-        evidence = score_units(question, passages, self.similarity, self.terms, self.config.lexical_weight)
-        if self.absences:
-            located = [(i, unit) for i, (unit, _) in enumerate(self.absences)]
-            elsewhere = score_located(question, located, self.similarity, self.terms, self.config.lexical_weight)[0]
-            own = evidence.best_absence
-            if own is None or elsewhere.score > own.score:
-                evidence.absence_elsewhere = (elsewhere, self.absences[elsewhere.passage][1])
-        answer, absence = evidence.best_answer, evidence.best_absence
-        scores = GateScores(
-            top_dense=round(evidence.top_dense, 4),
-            top_bm25=round(evidence.top_bm25, 4),
-            best_sentence=round(answer.score, 4) if answer else 0.0,
-            best_absence=round(absence.score, 4) if absence else 0.0,
-        )
-        if self.config.block_injections and looks_like_injection(asked or question):
-            return Verdict("injection", evidence, scores)
-        if evidence.top_dense < self.config.min_dense and evidence.top_bm25 < self.config.min_bm25:
-            return Verdict("off_topic", evidence, scores)
-        if lacks_contact_details(question, passages):
-            return Verdict("absent", evidence, scores)
-        if absence and (answer is None or absence.score >= answer.score - self.config.absence_margin):
-            return Verdict("absent", evidence, scores)
-        return Verdict(None, evidence, scores)
+    def before_retrieval(self, asked: str) -> Refusal | None:
+        """Refusals that need only the text as typed."""
+        if not has_question(asked, self.terms, self.vocabulary):
+            return Refusal("no_question")
+        if self.config.block_injections and looks_like_injection(asked):
+            return Refusal("injection")
+        return None
+
+    def after_retrieval(self, asked: str, passages: list[Passage], top_dense: float, top_bm25: float) -> Refusal | None:
+        """Refusals that need the retrieved passages: off topic, contact details, a false premise."""
+        if top_dense < self.config.min_dense and top_bm25 < self.config.min_bm25:
+            return Refusal("off_topic")
+        if lacks_contact_details(asked, passages):
+            return Refusal("absent")
+        if unmentioned := self.premises.unmentioned(asked):
+            return Refusal("premise", tuple(unmentioned))
+        return None

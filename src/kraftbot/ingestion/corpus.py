@@ -33,7 +33,7 @@ from kraftbot.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
-METADATA_KEYS = ("doc_id", "title", "url", "doc_type", "date", "file_path", "sha256", "page_label")
+METADATA_KEYS = ("doc_id", "title", "url", "doc_type", "date", "file_path", "sha256", "page_label", "section")
 SIDECAR_SUFFIX = ".meta.toml"
 SIDECAR_KEYS = ("title", "url", "doc_type", "date")
 

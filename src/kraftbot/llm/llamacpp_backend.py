@@ -7,10 +7,13 @@ reused: llama.cpp keeps the longest common token prefix between calls.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from kraftbot.llm.base import ChatMessage, generate_by_streaming
+import numpy as np
+import numpy.typing as npt
+
+from kraftbot.llm.base import ChatMessage, generate_by_streaming, normalised
 
 
 class LlamaCppBackend:
@@ -47,3 +50,33 @@ class LlamaCppBackend:
 
     def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
         return generate_by_streaming(self, messages, max_new_tokens)
+
+    def _first_tokens(self, options: Sequence[str]) -> list[int]:
+        """Each option's first token ("Nej" is "Ne" + "j"): one step of the model tells them apart."""
+        tokens = [self._llama.tokenize(option.encode(), add_bos=False, special=False)[:1] for option in options]
+        firsts = [token[0] for token in tokens if token]
+        if len(firsts) != len(options) or len(set(firsts)) != len(firsts):
+            raise ValueError(f"options {list(options)!r} do not begin with distinct tokens")
+        return firsts
+
+    def option_probabilities(self, messages: list[ChatMessage], options: Sequence[str]) -> list[float]:
+        """One step of the model: the logits of the options' first tokens at the reply's first position.
+
+        Prompts that share their start (system prompt, question) reuse llama.cpp's cached prefix, so
+        judging several sentences against one question costs little more than the sentences' tokens.
+        """
+        from llama_cpp import LogitsProcessorList
+
+        tokens = self._first_tokens(options)
+        seen: list[float] = []
+
+        def capture(_: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
+            if not seen:
+                seen.extend(float(scores[token]) for token in tokens)
+            return scores
+
+        with self._lock:
+            self._llama.create_chat_completion(
+                messages=list(messages), max_tokens=1, temperature=0.0, logits_processor=LogitsProcessorList([capture])
+            )
+        return normalised(seen)

@@ -28,7 +28,14 @@ _WORD = re.compile(r"\w[\w\-]*")
 _URL = re.compile(r"\S+\.(?:se|com|org|eu|nu|net)\S*|https?://\S+")
 _LINE_START = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*[\"'”“»(]*", re.MULTILINE)
 DATE = re.compile(rf"\b\d{{1,2}} ({'|'.join(MONTHS)})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b", re.IGNORECASE)
+# A point in time as a sentence may answer "när?": a date, a month or season with its year, or a year.
+WHEN = re.compile(
+    rf"{DATE.pattern}|\b({'|'.join(MONTHS)}|våren|hösten|sommaren|vintern|vt|ht)\s+\d{{4}}\b|\b(19|20)\d{{2}}\b",
+    re.IGNORECASE,
+)
 AMOUNT = re.compile(r"\d[\d  ,]*\s*(kronor|kr\b|miljon|miljard|procent|%|tkr|mkr)", re.IGNORECASE)
+SHARE = re.compile(r"\d[\d ,]*\s*(procent|%)", re.IGNORECASE)
+YEAR = re.compile(r"^(19|20)\d{2}$")
 
 
 def _value(digits: str, scale: str | None) -> float:
@@ -46,7 +53,7 @@ def number_values(text: str) -> list[tuple[str, float]]:
     return found
 
 
-def _source_values(sources: Sequence[str]) -> set[float]:
+def source_values(sources: Sequence[str]) -> set[float]:
     """Every value the sources state: scaled and bare ("2 miljoner" -> 2000000 and 2), months too."""
     text = "\n".join(sources)
     values = {value for _, value in number_values(text)}
@@ -62,7 +69,7 @@ def _key(value: int) -> str:
 
 def absent_numbers(answer: str, sources: Sequence[str]) -> list[str]:
     """The answer's numbers whose value no source states."""
-    known = _source_values(sources)
+    known = source_values(sources)
     return list(dict.fromkeys(surface for surface, value in number_values(answer) if value not in known))
 
 
@@ -106,6 +113,3 @@ def absent_terms(answer: str, sources: Sequence[str], common: Collection[str] = 
     """Numbers and names of the answer that none of the sources contains: likely invented."""
     return absent_numbers(answer, sources) + absent_names(answer, sources, common)
 
-
-# Words that answer a yes/no question without telling anything the question did not.
-_BARE_REPLIES = "ja nej jo inte finns"

@@ -187,10 +187,61 @@ CONTACT_DETAILS = [
     (re.compile(r"\b(e-?post|mejl|mail)adress\w*", re.IGNORECASE), re.compile(r"[\w.+-]+@[\w-]+\.\w+")),
 ]
 
+# English words that carry no topic: an English question is a question even when none of its
+# content words occurs in the (Swedish) documents, and its capitalised words are no names.
+_ENGLISH_FUNCTION_TEXT = """
+    a about an and any are as at be been but by can could did do does for from had has have how i if in
+    is it may me might must my no not of on or our should so than that the their there these this those
+    to us was we were what when where which who whom whose why will with would you your
+"""
+ENGLISH_FUNCTION_WORDS = frozenset(_ENGLISH_FUNCTION_TEXT.split())
+
+# Capitalised in English, yet no name whose absence from the documents means a false premise.
+PROPER_ADJECTIVES = frozenset(["swedish", "sweden", "english", "european", "nordic", "scandinavian"])
+
+# Input that is code, markup or an attack string rather than a question ("'; DROP TABLE users; --").
+CODE_INPUT = re.compile(
+    r"<\s*/?\s*(script|iframe|img|svg|object|style)\b|\bjavascript:|\bon(error|load)\s*="
+    r"|\bselect\s+(\*|\w+(\s*,\s*\w+)*)\s+from\s+\w+|\b(drop|truncate|alter)\s+table\b|\binsert\s+into\s+\w+"
+    r"|\bdelete\s+from\s+\w+\s*(;|where\b|$)|\bunion\s+(all\s+)?select\b|\bupdate\s+\w+\s+set\s+\w+\s*="
+    r"|'\s*;|;\s*--|\bor\s+1\s*=\s*1\b|\brm\s+-rf\b|\$\(|\{\{.*\}\}",
+    re.IGNORECASE | re.DOTALL,
+)
+
+# Words that open a question for a fact (sv, en), and a question opening with one.
+QUESTION_WORDS = r"(?:hur|när|vad|vem|vilka|vilken|vilket|var|vart|varför|how|when|what|who|which|where|why)\b"
+QUESTION_OPENING = re.compile(r"^\W*" + QUESTION_WORDS, re.IGNORECASE)
+
+# A yes/no question opens with its verb ("Kan en förening söka?", "Does it ...?"): it tests a claim
+# instead of taking one for granted.
+YES_NO_OPENING = re.compile(
+    r"^\W*(kan|får|fick|är|var|finns|fanns|har|hade|ska|skulle|måste|behöver|gäller|gällde|blir|blev|stämmer"
+    r"|räcker|krävs|kräver|brukar|går|gick|kommer|borde|bör|ingår|hör|innebär|betyder|leder|ledde"
+    r"|can|could|is|are|was|were|does|do|did|has|have|had|should|must|will|would|may)\b",
+    re.IGNORECASE,
+)
+
+# A yes/no question about what is allowed or required ("Kan Kiruna kommun söka?") asks about the
+# rules, which hold for any municipality: a name the documents do not mention is no false premise.
+RULE_QUESTION = re.compile(
+    r"^\W*(kan|får|ska|måste|behöver|krävs|går det|can|may|must|should|is it possible)\b"
+    r"|\b(kan|får|ska|måste|behöver|bör)\s+(vi|man|jag|ni|en|ett|de|vår|min|kommunen|föreningen|organisationen)\b"
+    r"|\b(can|may|must|should)\s+(we|i|you|a|an|our|my|the)\b",
+    re.IGNORECASE,
+)
+
 # What kind of fact a question asks for.
 ASKS = {
-    "date": re.compile(r"\bnär\b|\bvilket datum\b|\bvilken dag\b", re.IGNORECASE),
-    "amount": re.compile(r"\bhur (mycket|stor[at]?)\b|\bbelopp|\bbudget|\bandel\b|\bprocent", re.IGNORECASE),
-    "count": re.compile(r"\bhur många\b|\bantal\b", re.IGNORECASE),
-    "name": re.compile(r"\bvem\b|\bvilka\b|\bvilken (högskola|kommun|organisation|myndighet|webbplats)", re.IGNORECASE),
+    # "när" opens a question ("När startade ...?", "... och när avslutades ...?"); elsewhere it is a conjunction.
+    "date": re.compile(
+        r"(^|[,?]\s*|\boch\s+)när\b|\bvilket (datum|år)\b|\bvilken (dag|månad)\b|\bwhen\b|\bwhat date\b",
+        re.IGNORECASE,
+    ),
+    "share": re.compile(r"\bprocent|\bandel\b|\bhur stor del\b|\bstödnivå|\bpercent|\bshare of\b", re.IGNORECASE),
+    "amount": re.compile(r"\bhur (mycket|stor[at]?)\b|\bbelopp|\bbudget|\bhow much\b", re.IGNORECASE),
+    "count": re.compile(r"\bhur många\b|\bantal\b|\bhow many\b", re.IGNORECASE),
+    "name": re.compile(
+        r"\bvem\b|\bvilka\b|\bvilken (högskola|kommun|organisation|myndighet|webbplats|utlysning)|\bwho\b",
+        re.IGNORECASE,
+    ),
 }

@@ -21,10 +21,14 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
-def text_units(text: str) -> list[Unit]:
-    """The claims of a passage: its sentences, its list items and each list as a whole."""
+def text_units(text: str, section: str = "") -> list[Unit]:
+    """The claims of a passage: its sentences, its list items and each list as a whole.
+
+    `section` is the heading the passage stands under; a heading inside the text takes over from it
+    for the claims below it.
+    """
     units: list[Unit] = []
-    heading = ""
+    heading = section
     for block in _BLOCK.finditer(text):
         lines = block.group().splitlines()
         kept = []
@@ -42,9 +46,13 @@ def text_units(text: str) -> list[Unit]:
             end = text.index(kept[-1], block.start()) + len(kept[-1])
             if lead_unit:
                 units.pop()
-            units.append(Unit(text[start:end], "list", context))
-            units.extend(Unit(line.strip(), "item", context) for line in kept)
+            units.append(Unit(text[start:end], "list", context, heading, first=not units))
+            units.extend(Unit(line.strip(), "item", context, heading) for line in kept)
             continue
         body = text[text.index(kept[0], block.start()) : block.end()]
-        units.extend(Unit(sentence, "sentence") for sentence in sentences(body))
+        opens = not units
+        units.extend(
+            Unit(sentence, "sentence", section=heading, first=opens and number == 0)
+            for number, sentence in enumerate(sentences(body))
+        )
     return units
