@@ -71,7 +71,7 @@ def collect(assistant: Assistant, questions: Sequence[Question], progress: bool 
     return examples
 
 
-def _fit_ranking(examples: Sequence[Example], l2: float) -> LinearModel:
+def fit_ranking(examples: Sequence[Example], l2: float) -> LinearModel:
     rows = [e for e in examples if e.question.answerable and len(e.labels)]
     matrix = np.vstack([e.features for e in rows])
     return LinearModel.fit(FEATURES, matrix, [label for e in rows for label in e.labels], l2)
@@ -81,7 +81,7 @@ def _ranked(ranker: SentenceRanker, model: LinearModel, example: Example) -> lis
     return SentenceRanker(model, ranker.similarity, ranker.terms).scored(example.evidence.candidates, example.features)
 
 
-def _folds(count: int, seed: int) -> list[np.ndarray]:
+def folds(count: int, seed: int) -> list[np.ndarray]:
     order = np.random.default_rng(seed).permutation(count)
     return [fold for fold in np.array_split(order, FOLDS) if len(fold)]
 
@@ -93,9 +93,9 @@ def cross_validate(
     features = np.zeros((len(examples), len(ANSWERABILITY_FEATURES)))
     right = 0
     answerable = 0
-    for fold in _folds(len(examples), seed):
+    for fold in folds(len(examples), seed):
         held_out = set(fold.tolist())
-        model = _fit_ranking([e for i, e in enumerate(examples) if i not in held_out], l2)
+        model = fit_ranking([e for i, e in enumerate(examples) if i not in held_out], l2)
         for i in fold:
             example = examples[i]
             ranked = _ranked(ranker, model, example)
@@ -111,7 +111,7 @@ def cross_validate(
 def held_out_probabilities(features: Matrix, labels: Sequence[bool], l2: float, seed: int) -> Matrix:
     """Each question's answerability probability from a model fitted without its fold."""
     probabilities = np.zeros(len(labels))
-    for fold in _folds(len(labels), seed):
+    for fold in folds(len(labels), seed):
         held_out = set(fold.tolist())
         train = [i for i in range(len(labels)) if i not in held_out]
         model = LinearModel.fit(ANSWERABILITY_FEATURES, features[train], [labels[i] for i in train], l2)
@@ -143,7 +143,7 @@ def tune(
     answerable = np.asarray(labels, dtype=bool)
     report["false_refusal_rate"] = float(np.mean(probabilities[answerable] < threshold))
     report["refusal_rate_after_rules"] = float(np.mean(probabilities[~answerable] < threshold))
-    ranking = _fit_ranking(examples, l2)
+    ranking = fit_ranking(examples, l2)
     answerability = LinearModel.fit(ANSWERABILITY_FEATURES, held_out, labels, l2)
     provenance = {
         "questions_file": str(questions_file),

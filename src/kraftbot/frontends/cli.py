@@ -181,6 +181,23 @@ def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_bench_reader(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.answering.pipeline import Assistant
+    from kraftbot.bench import reader_choice
+    from kraftbot.index.embedders import build_embedder
+    from kraftbot.index.store import load_index
+    from kraftbot.llm.factory import build_backend
+    from kraftbot.retrieval.retriever import Retriever
+
+    knowledge = load_index(settings, args.index, build_embedder(settings))
+    assistant = Assistant(settings, Retriever(knowledge, settings.retrieval))
+    scores = reader_choice.run_reader_bench(assistant, build_backend(settings), Path(args.questions), args.limit or 0)
+    text = reader_choice.render_reader_report(scores, Path(args.questions), _bench_command(args))
+    _save_report(args.report, text)
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kraftbot", description="KraftBot: svar om Kraftsamling för AI.")
     parser.add_argument("--config", type=Path, help="settings file (default: ./kraftbot.toml)")
@@ -270,6 +287,12 @@ def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     waiting.add_argument("--datasets-dir", type=Path, default=Path("eval/datasets"))
     waiting.add_argument("--report", type=Path, default=Path("eval/reports/openmp-waiting.md"))
     waiting.set_defaults(handler=_cmd_bench_openmp)
+    reader = targets.add_parser("reader", help="the learned ranking against the model as the reader of the claims")
+    reader.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file (the dev set)")
+    reader.add_argument("--index", default="default", help="index name")
+    reader.add_argument("--limit", type=int, help="only the first N answerable questions")
+    reader.add_argument("--report", type=Path, default=Path("eval/reports/answer-selection.md"))
+    reader.set_defaults(handler=_cmd_bench_reader)
 
 
 def main(argv: list[str] | None = None) -> int:
