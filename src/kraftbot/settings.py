@@ -163,13 +163,14 @@ class RetrievalSettings(Section):
 
 
 class LLMSettings(Section):
-    """The model that writes answers."""
+    """The language model, where one is used: follow-up rewrites (`followup.model_rewrite`), the
+    evaluation's naive baseline and `kraftbot bench reader`. Answers quote the sources and need none."""
 
     backend: Literal["llamacpp", "transformers", "openai", "extractive"] = Field(
         "llamacpp",
         description="llamacpp = a GGUF model on the CPU (the packaged one by default); transformers = any Hugging "
         "Face causal LM, bf16 on a GPU; openai = any OpenAI-compatible chat-completions server (vLLM, TGI, "
-        "llama.cpp's server); extractive = no model, answers quoted from the sources.",
+        "llama.cpp's server); extractive = no model.",
     )
     model: str = Field(
         "",
@@ -178,7 +179,9 @@ class LLMSettings(Section):
     )
     n_ctx: int = Field(4096, ge=512, description="llamacpp context window in tokens.")
     threads: int = Field(0, ge=0, description="llamacpp threads for prompt and generation (0 = all cores).")
-    max_new_tokens: int = Field(320, ge=1, description="Longest answer in tokens.")
+    max_new_tokens: int = Field(
+        320, ge=1, description="Longest generated text in tokens (the naive baseline's answers)."
+    )
     temperature: float = Field(
         0.1, ge=0.0, le=2.0, description="0 = greedy; low values keep answers close to the sources."
     )

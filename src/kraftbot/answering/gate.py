@@ -4,12 +4,12 @@
   text is code or an attack string (`'; DROP TABLE users; --`, `<script>`): the applicant is asked
   for a question;
 - injection: the text tries to give the assistant new instructions;
-- off topic: the best passage is far from the question both by meaning (dense cosine) and by words
-  (BM25);
 - contact details: the question asks for a telephone number or e-mail address that no retrieved
   passage holds (the documents name people, and such details must never be made up);
 - false premise: the question takes for granted a name or number the documents never mention
-  (`PremiseCheck`).
+  (`PremiseCheck`);
+- off topic: the best passage is far from the question both by meaning (dense cosine) and by words
+  (BM25).
 Whether the remaining questions can be answered is decided on the evidence (`answering.decision`).
 """
 
@@ -77,11 +77,11 @@ class RuleGate:
         return None
 
     def after_retrieval(self, asked: str, passages: list[Passage], top_dense: float, top_bm25: float) -> Refusal | None:
-        """Refusals that need the retrieved passages: off topic, contact details, a false premise."""
-        if top_dense < self.config.min_dense and top_bm25 < self.config.min_bm25:
-            return Refusal("off_topic")
+        """Refusals that need the retrieved passages: contact details, a false premise, off topic."""
         if lacks_contact_details(asked, passages):
             return Refusal("absent")
         if unmentioned := self.premises.unmentioned(asked):
-            return Refusal("premise", tuple(unmentioned))
+            return Refusal("premise", tuple(unmentioned))  # names what is missing: more use than "off topic"
+        if top_dense < self.config.min_dense and top_bm25 < self.config.min_bm25:
+            return Refusal("off_topic")
         return None

@@ -31,6 +31,7 @@ from kraftbot.answering.weights import AnswerWeights, load_weights
 from kraftbot.llm.base import GenerationBackend
 from kraftbot.retrieval.retriever import Retriever
 from kraftbot.settings import Settings
+from kraftbot.text.swedish import expand_chat_words
 from kraftbot.values import AnswerResult, AnswerTrace, Citation, Mode, Passage, RetrievedPassage, Timings
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,9 @@ class Assistant:
         turn = _Turn(question, time.perf_counter(), AnswerTrace(), Timings(), [])
         if refusal := self.gate.before_retrieval(question):
             return Prepared(turn, refusal=refusal)
+        written_out = expand_chat_words(question)  # "hur mkt e det" is searched and ranked as "hur mycket är det"
         rewriter = self.backend if self.settings.followup.model_rewrite else None
-        rewrite = standalone(question, turns, self.retriever.retrieve, rewriter)
+        rewrite = standalone(written_out, [expand_chat_words(t) for t in turns], self.retriever.retrieve, rewriter)
         turn.timings.retrieval_s = time.perf_counter() - turn.started
         turn.passages = rewrite.passages
         if turns:
@@ -129,10 +131,10 @@ class Assistant:
         evidence = gather_evidence(
             rewrite.question, rewrite.passages, self.absences, self.similarity, self.settings.answer.extra_absences
         )
-        if refusal := self.gate.after_retrieval(question, rewrite.passages, evidence.top_dense, evidence.top_bm25):
+        if refusal := self.gate.after_retrieval(written_out, rewrite.passages, evidence.top_dense, evidence.top_bm25):
             return Prepared(turn, refusal=refusal)
-        context = " ".join(turns[-1:])
-        parts = [f"{context} {part}".strip() for part in question_parts(question)]
+        context = " ".join(expand_chat_words(turn) for turn in turns[-1:])
+        parts = [f"{context} {part}".strip() for part in question_parts(written_out)]
         if len(parts) > 1:
             turn.trace.parts = parts
         return Prepared(turn, rewrite.question, parts, evidence)

@@ -230,6 +230,35 @@ RULE_QUESTION = re.compile(
     re.IGNORECASE,
 )
 
+# How applicants abbreviate in a chat ("hur mkt kan vi få", "va e det o vem får söka"): the words
+# they stand for, so that search, ranking and the kind of fact asked for see the question.
+CHAT_WORDS = {
+    "mkt": "mycket",
+    "nåt": "något",
+    "nån": "någon",
+    "nåra": "några",
+    "ngt": "något",
+    "ngn": "någon",
+    "ngr": "några",
+    "e": "är",
+    "o": "och",
+    "va": "vad",
+    "vart": "var",
+    "dom": "de",
+    "el": "eller",
+    "oxå": "också",
+    "sen": "sedan",
+    "tex": "till exempel",
+    "bla": "bland annat",
+    "iaf": "i alla fall",
+    "pga": "på grund av",
+    "mha": "med hjälp av",
+}
+CHAT_WORD = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(map(re.escape, CHAT_WORDS), key=len, reverse=True)) + r")(?![\w-])",
+    re.IGNORECASE,
+)
+
 # What kind of fact a question asks for.
 ASKS = {
     # "när" opens a question ("När startade ...?", "... och när avslutades ...?"); elsewhere it is a conjunction.

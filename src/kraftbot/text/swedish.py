@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import snowballstemmer
 
-from kraftbot.text.lexicon import STOPWORDS
+from kraftbot.text.lexicon import CHAT_WORD, CHAT_WORDS, STOPWORDS
 
 WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 SOFT_HYPHEN = "\u00ad"
@@ -28,6 +28,11 @@ DEFINITE_ENDINGS = ("et", "n")
 MIN_PART = 3
 MIN_COMPOUND = 7
 MAX_PARTS = 4
+
+
+def expand_chat_words(text: str) -> str:
+    """The text with chat abbreviations written out ("hur mkt e det" -> "hur mycket är det")."""
+    return CHAT_WORD.sub(lambda match: CHAT_WORDS[match.group(1).lower()], text)
 
 
 class SwedishAnalyzer:
