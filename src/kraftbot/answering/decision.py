@@ -71,16 +71,26 @@ class Decider:
     def _best(self, claims: Sequence[Scored]) -> list[Candidate]:
         """The best claim, and the runner-up when the ranking is unsure between them."""
         best = [claims[0].candidate]
-        if len(claims) > 1 and claims[1].probability >= self.config.second_claim_ratio * claims[0].probability:
+        ratio = self.config.second_claim_ratio
+        if len(claims) > 1 and ratio < 1.0 and claims[1].probability >= ratio * claims[0].probability:
             best.append(claims[1].candidate)
         return best
 
     def _claims_for(self, parts: Sequence[str], evidence: Evidence) -> list[Candidate]:
-        """One claim per part of a message that asks several things, each probable enough; none for one part."""
-        chosen: list[Candidate] = []
-        for part in parts if len(parts) > 1 else []:
-            ranked = self.ranker.rank(part, evidence)
-            best = next((s for s in ranked if not s.candidate.absent and s.candidate not in chosen), None)
-            if best is not None and best.probability >= self.config.min_part_probability:
-                chosen.append(best.candidate)
-        return chosen
+        """One claim per part of a message that asks several things, each probable enough; none for one part.
+
+        The parts share out the claims most probable first, not in the parts' order: the claim the
+        first part ranks first may be the only good one for the second."""
+        if len(parts) < 2:
+            return []
+        pairs = [
+            (scored.probability, index, scored.candidate)
+            for index, part in enumerate(parts)
+            for scored in self.ranker.rank(part, evidence)
+            if not scored.candidate.absent and scored.probability >= self.config.min_part_probability
+        ]
+        chosen: dict[int, Candidate] = {}
+        for _, index, candidate in sorted(pairs, key=lambda pair: -pair[0]):
+            if index not in chosen and all(candidate is not other for other in chosen.values()):
+                chosen[index] = candidate
+        return [chosen[index] for index in sorted(chosen)]

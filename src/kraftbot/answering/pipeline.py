@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 
 from kraftbot.answering.compose import compose
-from kraftbot.answering.decision import Decider, Decision
-from kraftbot.answering.evidence import Evidence, absence_statements, gather_evidence
+from kraftbot.answering.decision import Decider
+from kraftbot.answering.evidence import Candidate, Evidence, absence_statements, gather_evidence
 from kraftbot.answering.followup import standalone
 from kraftbot.answering.gate import Refusal, RuleGate
 from kraftbot.answering.parts import question_parts
@@ -51,7 +51,8 @@ class _Turn:
 @dataclass
 class Prepared:
     """A question made ready for the decision: its search, its parts and the evidence; or a refusal
-    by the rules, which needs no decision."""
+    by the rules, which needs no decision (one after retrieval keeps the evidence, from which an
+    "absent" refusal quotes what the documents say they lack)."""
 
     turn: _Turn
     searched: str = ""
@@ -104,12 +105,14 @@ class Assistant:
         """
         prepared = self.prepare(question, history)
         turn = prepared.turn
-        if prepared.refusal or prepared.evidence is None or prepared.parts is None:
-            return self._refuse(turn, prepared.refusal or Refusal("unsupported"))
+        if prepared.refusal:
+            return self._refuse(turn, prepared.refusal, self._closest_absence(prepared))
+        if prepared.evidence is None or prepared.parts is None:
+            return self._refuse(turn, Refusal("unsupported"))
         decision = self.decider.decide(prepared.searched, prepared.parts, prepared.evidence)
         turn.trace.decision = decision.scores
         if decision.refusal:
-            return self._refuse(turn, Refusal(decision.refusal), decision)
+            return self._refuse(turn, Refusal(decision.refusal), decision.absence)
         answer, citations = compose(decision.chosen, self.settings.answer.quote_chars)
         return self._finish(turn, Mode.EXTRACTIVE, answer, citations)
 
@@ -132,18 +135,27 @@ class Assistant:
             rewrite.question, rewrite.passages, self.absences, self.similarity, self.settings.answer.extra_absences
         )
         if refusal := self.gate.after_retrieval(written_out, rewrite.passages, evidence.top_dense, evidence.top_bm25):
-            return Prepared(turn, refusal=refusal)
+            return Prepared(turn, rewrite.question, evidence=evidence, refusal=refusal)
         context = " ".join(expand_chat_words(turn) for turn in turns[-1:])
         parts = [f"{context} {part}".strip() for part in question_parts(written_out)]
         if len(parts) > 1:
             turn.trace.parts = parts
         return Prepared(turn, rewrite.question, parts, evidence)
 
-    def _refuse(self, turn: _Turn, refusal: Refusal, decision: Decision | None = None) -> AnswerResult:
+    def _closest_absence(self, prepared: Prepared) -> Candidate | None:
+        """For a rule's "absent" refusal (contact details), the statement of absence closest to the
+        question, so the refusal can quote what the documents say they lack."""
+        evidence = prepared.evidence
+        absences = [c for c in evidence.candidates if c.absent] if evidence and prepared.refusal else []
+        if not absences or prepared.refusal is None or prepared.refusal.reason != "absent":
+            return None
+        cosines = self.similarity.to_question(prepared.searched, [c.unit.headed for c in absences])
+        return absences[int(cosines.argmax())]
+
+    def _refuse(self, turn: _Turn, refusal: Refusal, absence: Candidate | None = None) -> AnswerResult:
         turn.trace.refusal_reason = refusal.reason
         if refusal.unmentioned:
             turn.trace.unmentioned = list(refusal.unmentioned)
-        absence = decision.absence if decision else None
         message = refusal_message(refusal.reason, turn.passages, absence, refusal.unmentioned)
         return self._finish(turn, Mode.REFUSED, message, [])
 

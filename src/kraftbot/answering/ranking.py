@@ -39,7 +39,9 @@ def asked_types(question: str) -> set[str]:
 
 
 def holds(kind: str, text: str, question: str) -> bool:
-    """Does the text state a fact of that kind (a name: one the question does not already give)?"""
+    """Does the text state a fact of that kind? A name is a capitalised word the question does not
+    already give, also one opening the sentence: who may apply is told by a common noun there
+    ("Kommuner och civilsamhällesorganisationer får söka …")."""
     if kind == "date":
         return bool(WHEN.search(text))
     if kind == "share":

@@ -66,6 +66,10 @@ def load_weights(path: Path | None = None) -> AnswerWeights:
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ConfigurationError(f"answer.weights_file {path}: not a readable weights file ({error})") from error
-    if weights.answerability.names != ANSWERABILITY_FEATURES:
-        raise ConfigurationError(f"answer.weights_file {path}: answerability features {weights.answerability.names}")
+    for part, model, expected in (
+        ("ranking", weights.ranking, FEATURES),
+        ("answerability", weights.answerability, ANSWERABILITY_FEATURES),
+    ):
+        if model.names != expected:
+            raise ConfigurationError(f"answer.weights_file {path}: {part} features {model.names}, expected {expected}")
     return weights

@@ -62,7 +62,7 @@ def collect(assistant: Assistant, questions: Sequence[Question], progress: bool 
     examples = []
     for question in tqdm(questions, desc="tune", unit="question", disable=not progress):
         prepared = assistant.prepare(question.question, question.history)
-        if prepared.evidence is None:
+        if prepared.refusal or prepared.evidence is None:
             continue  # refused by a rule: no decision to learn
         candidates = prepared.evidence.candidates
         labels = [question.answerable and states_a_fact(c.unit.full, question.facts) for c in candidates]

@@ -13,7 +13,6 @@ TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 _CONTROL_BYTES = set(range(32)) - {9, 10, 12, 13}
 
 
-
 @dataclass
 class Extracted:
     """Text and metadata found inside one file.

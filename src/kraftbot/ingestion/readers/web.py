@@ -9,13 +9,41 @@ from bs4 import BeautifulSoup, Tag
 from kraftbot.ingestion.readers.base import Extracted, clean_value, decode_text
 
 NOISE_TAGS = (
-    "nav", "header", "footer", "aside", "script", "style", "form", "noscript", "template",
-    "iframe", "svg", "button",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "script",
+    "style",
+    "form",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "button",
 )
 NOISE_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary")
 BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "li", "dt", "dd", "tr", "table", "blockquote",
-    "pre", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "address",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "dt",
+    "dd",
+    "tr",
+    "table",
+    "blockquote",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "figcaption",
+    "address",
 )
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 
