@@ -46,6 +46,7 @@ def passage(
     section: str = "",
     dense_score: float | None = None,
     bm25_score: float | None = None,
+    date: str = "",
 ) -> Passage:
     """A retrieved passage as the answer stages see it; the url defaults to one on vinnova.se."""
     return Passage(
@@ -57,6 +58,7 @@ def passage(
         text=text,
         score=score,
         page=page,
+        date=date,
         section=section,
         dense_score=dense_score,
         bm25_score=bm25_score,

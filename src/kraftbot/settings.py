@@ -35,6 +35,10 @@ class PathSettings(Section):
         description="Folder of documents that `kraftbot index` reads (relative paths are from the working directory).",
     )
     index_dir: Path = Field(Path("indexes"), description="Folder holding one subfolder per named index.")
+    data_dir: Path = Field(
+        Path("data"),
+        description="Folder for KraftBot's own data: the SQLite database unless `database.url` names another.",
+    )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "kraftbot" / "models",
         description="Where the packaged generator is assembled (1.1 GB) and verified before every load.",
@@ -240,6 +244,22 @@ class ServerSettings(Section):
 
     host: str = Field("127.0.0.1", description="Web chat address; 0.0.0.0 exposes it on the network.")
     port: int = Field(7860, ge=0, le=65535, description="Web chat port.")
+    answer_workers: int = Field(
+        1,
+        ge=1,
+        description="Questions answered at once; the rest wait in a queue and are told their place in it "
+        "(answers take well under a second on the CPU, and the in-process model serves one at a time).",
+    )
+
+
+class DatabaseSettings(Section):
+    """Where feedback and the answers it is about are stored (SQLAlchemy)."""
+
+    url: str = Field(
+        "",
+        description="Any SQLAlchemy URL (postgresql+psycopg://user@host/kraftbot, …); empty = a SQLite file "
+        "`kraftbot.db` in `paths.data_dir`.",
+    )
 
 
 class EvaluationSettings(Section):
@@ -329,6 +349,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description=LLMSettings.__doc__)
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description=AnswerSettings.__doc__)
     server: ServerSettings = Field(default_factory=ServerSettings, description=ServerSettings.__doc__)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description=DatabaseSettings.__doc__)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings, description=EvaluationSettings.__doc__)
     gate: GateSettings = Field(default_factory=GateSettings, description=GateSettings.__doc__)
     check: CheckSettings = Field(default_factory=CheckSettings, description=CheckSettings.__doc__)

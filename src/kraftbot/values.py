@@ -51,6 +51,8 @@ class Passage:
     text: str
     score: float
     page: str = ""
+    # The document's date as its metadata gives it ("2022", "2025-06-26"); "" when unknown.
+    date: str = ""
     # The heading of the section the chunk stands in ("Hur mycket kan ett projekt få?"); "" without one.
     section: str = ""
     dense_score: float | None = None

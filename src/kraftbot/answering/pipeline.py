@@ -103,7 +103,10 @@ class Assistant:
         `history` holds the earlier user turns of the conversation, oldest first. Raises
         QuestionRejected (with a Swedish message) for an empty or over-long question.
         """
-        prepared = self.prepare(question, history)
+        return self.answer(self.prepare(question, history))
+
+    def answer(self, prepared: Prepared) -> AnswerResult:
+        """The answer to a prepared question: the web chat shows the sources `prepare` found first."""
         turn = prepared.turn
         if prepared.refusal:
             return self._refuse(turn, prepared.refusal, self._closest_absence(prepared))

@@ -84,6 +84,17 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.storage.database import create_database_engine
+    from kraftbot.storage.feedback import FeedbackStore, export_negative
+
+    lines = export_negative(FeedbackStore(create_database_engine(settings), args.index))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    print(f"{len(lines)} answers with 👎 written to {args.out} (fill in facts and sources before evaluating)")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.evaluation import compare, report, runner, thresholds
 
@@ -181,6 +192,33 @@ def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_bench_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    from kraftbot.assistant import build_assistant
+    from kraftbot.bench import chat_latency
+    from kraftbot.evaluation.questions import load_questions
+    from kraftbot.storage.feedback import FeedbackStore
+    from kraftbot.web.app import build_app
+    from kraftbot.web.background import BackgroundServer
+
+    questions = [q.question for q in load_questions(Path(args.questions)).questions][: args.limit or None]
+    with tempfile.TemporaryDirectory() as scratch:
+        store = FeedbackStore(create_engine(f"sqlite:///{Path(scratch) / 'bench.db'}"), args.index)
+        server = BackgroundServer(build_app(build_assistant(settings, args.index), store))
+        try:
+            results = {users: asyncio.run(chat_latency.run_users(server.url, questions, users)) for users in args.users}
+        finally:
+            server.stop()
+    text = chat_latency.render_chat_report(results, _bench_command(args))
+    _save_report(args.report, text)
+    print(text)
+    return 0
+
+
 def _cmd_bench_reader(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.answering.pipeline import Assistant
     from kraftbot.bench import reader_choice
@@ -230,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: server.port, 7860)")
     serve.set_defaults(handler=_cmd_serve)
+
+    feedback = commands.add_parser("feedback", help="the applicants' feedback on answers")
+    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
+    export = feedback_commands.add_parser("export", help="write the 👎 answers as evaluation questions (JSON Lines)")
+    export.add_argument("--out", type=Path, required=True, help="question file to write")
+    export.add_argument("--index", default="default", help="index name recorded with new answers")
+    export.set_defaults(handler=_cmd_feedback_export)
 
     _add_eval_command(commands)
     tuning = commands.add_parser("tune", help="fit the ranking and answerability models on a question file")
@@ -293,6 +338,14 @@ def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     reader.add_argument("--limit", type=int, help="only the first N answerable questions")
     reader.add_argument("--report", type=Path, default=Path("eval/reports/answer-selection.md"))
     reader.set_defaults(handler=_cmd_bench_reader)
+
+    chat = targets.add_parser("chat", help="time to sources and to the answer in the web chat, alone and queued")
+    chat.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file")
+    chat.add_argument("--index", default="default", help="index name")
+    chat.add_argument("--limit", type=int, help="only the first N questions")
+    chat.add_argument("--users", type=int, nargs="+", default=[1, 6], help="users asking at once, one run each")
+    chat.add_argument("--report", type=Path, default=Path("eval/reports/chat-latency.md"))
+    chat.set_defaults(handler=_cmd_bench_chat)
 
 
 def main(argv: list[str] | None = None) -> int:

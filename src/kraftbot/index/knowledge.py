@@ -51,6 +51,7 @@ def to_passage(
         text=node.get_content(),
         score=float(score),
         page=str(meta.get("page_label", "")),
+        date=str(meta.get("date", "")),
         section=str(meta.get("section", "")),
         dense_score=dense_score,
         bm25_score=bm25_score,

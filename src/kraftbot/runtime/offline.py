@@ -1,6 +1,6 @@
-"""Privacy switches that must be set before Gradio or the Hugging Face hub client is imported.
+"""Privacy switches that must be set before the Hugging Face hub client is imported.
 
-Both call home at start unless told otherwise; a municipality's server must not leak anything.
+It calls home at start unless told otherwise; a municipality's server must not leak anything.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ def disable_telemetry(local_model_paths: list[str] | None = None) -> None:
 
     Values the user already set are kept.
     """
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     models = [m for m in (local_model_paths or []) if m]

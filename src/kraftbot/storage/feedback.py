@@ -1,0 +1,147 @@
+"""The answers the chat showed and what applicants said about them.
+
+Every answer is stored when shown (question, earlier turns, answer, citations, mode, index, model),
+so a 👍/👎 and its comment refer to exactly what the applicant saw. Personal data is redacted
+before anything is written. `negative_questions` turns the 👎 items into evaluation questions for
+staff to complete with facts and sources.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Boolean, DateTime, Engine, ForeignKey, String, Text, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from kraftbot.text.redact import redact
+from kraftbot.values import AnswerResult
+
+Rating = Literal["up", "down"]
+
+
+class Base(DeclarativeBase):
+    """The tables of KraftBot's database."""
+
+
+class StoredAnswer(Base):
+    """One answer as the chat showed it."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    question: Mapped[str] = mapped_column(Text)
+    history: Mapped[list[str]] = mapped_column(JSON)
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(20))
+    refused: Mapped[bool] = mapped_column(Boolean)
+    index_name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+
+
+class StoredFeedback(Base):
+    """An applicant's 👍 or 👎 on an answer, with an optional comment."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(ForeignKey("answers.id"), index=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[str] = mapped_column(String(4))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+@dataclass(frozen=True)
+class NegativeItem:
+    """A 👎 answer with what staff need to turn it into an evaluation question."""
+
+    answer: StoredAnswer
+    comments: list[str]
+
+
+class UnknownAnswer(LookupError):
+    """Feedback for an answer id the database does not hold."""
+
+
+class FeedbackStore:
+    """Stores answers and feedback; creates its tables on first use."""
+
+    def __init__(self, engine: Engine, index_name: str) -> None:
+        self.engine = engine
+        self.index_name = index_name
+        Base.metadata.create_all(engine)
+
+    def record_answer(self, result: AnswerResult, history: list[str]) -> str:
+        """Store the answer as shown, redacted; its id is what feedback refers to."""
+        answer_id = str(uuid.uuid4())
+        citations = [
+            {"n": c.n, "title": c.title, "url": c.url, "page": c.page, "quote": redact(c.quote)}
+            for c in result.citations
+        ]
+        row = StoredAnswer(
+            id=answer_id,
+            created=datetime.now(UTC),
+            question=redact(result.question),
+            history=[redact(turn) for turn in history],
+            answer=redact(result.answer),
+            citations=citations,
+            mode=str(result.mode or ""),
+            refused=result.refused,
+            index_name=self.index_name,
+            model=f"{result.backend}:{result.model}",
+        )
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+        return answer_id
+
+    def add_feedback(self, answer_id: str, rating: Rating, comment: str = "") -> None:
+        """Store a rating and comment (redacted); UnknownAnswer when no such answer was shown."""
+        with Session(self.engine) as session, session.begin():
+            if session.get(StoredAnswer, answer_id) is None:
+                raise UnknownAnswer(answer_id)
+            session.add(
+                StoredFeedback(answer_id=answer_id, created=datetime.now(UTC), rating=rating, comment=redact(comment))
+            )
+
+    def negative_items(self) -> list[NegativeItem]:
+        """Every answer with a 👎, oldest first, with its comments."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(StoredAnswer, StoredFeedback.comment)
+                .join(StoredFeedback, StoredFeedback.answer_id == StoredAnswer.id)
+                .where(StoredFeedback.rating == "down")
+                .order_by(StoredAnswer.created, StoredFeedback.id)
+            ).all()
+            items: dict[str, NegativeItem] = {}
+            for answer, comment in rows:
+                session.expunge(answer)
+                item = items.setdefault(answer.id, NegativeItem(answer, []))
+                if comment:
+                    item.comments.append(comment)
+            return list(items.values())
+
+
+def as_question(item: NegativeItem) -> dict[str, Any]:
+    """A 👎 item in the evaluation question format. Facts and sources are left for staff to fill in
+    (or `answerable` set to false): until then `kraftbot eval` skips the line and says why."""
+    answer = item.answer
+    return {
+        "id": f"feedback-{answer.id[:8]}",
+        "question": answer.question,
+        "history": answer.history,
+        "answerable": True,
+        "facts": [],
+        "sources": [],
+        "tags": ["feedback"],
+        "feedback": {"answer": answer.answer, "comments": item.comments, "mode": answer.mode, "model": answer.model},
+    }
+
+
+def export_negative(store: FeedbackStore) -> list[str]:
+    """The 👎 items as JSON Lines, one question per line."""
+    return [json.dumps(as_question(item), ensure_ascii=False) for item in store.negative_items()]
