@@ -250,6 +250,13 @@ class ServerSettings(Section):
         description="Questions answered at once; the rest wait in a queue and are told their place in it "
         "(answers take well under a second on the CPU, and the in-process model serves one at a time).",
     )
+    public_api: bool = Field(
+        False,
+        description="Open `/v1` without an API key (`kraftbot keys create NAME` makes one); for a closed network only.",
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body accepted; a larger one gets 413 before it is read."
+    )
 
 
 class DatabaseSettings(Section):

@@ -95,6 +95,30 @@ def _cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.storage.database import create_database_engine
+    from kraftbot.storage.keys import KeyExists, KeyStore
+
+    keys = KeyStore(create_database_engine(settings))
+    if args.keys_command == "create":
+        try:
+            key = keys.create(args.name)
+        except KeyExists as exists:
+            raise ConfigurationError(
+                f"an API key named {exists} exists already; revoke it or choose another name"
+            ) from exists
+        print(f"API key {args.name} created; it is shown only now, store it safely:")
+        print(key)
+    elif args.keys_command == "revoke":
+        if not keys.revoke(args.name):
+            raise ConfigurationError(f"no API key named {args.name}")
+        print(f"API key {args.name} revoked")
+    else:
+        for info in keys.list():
+            print(f"{info.name}\t{info.created:%Y-%m-%d %H:%M}\t{'revoked' if info.revoked else 'active'}")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.evaluation import compare, report, runner, thresholds
 
@@ -275,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="question file to write")
     export.add_argument("--index", default="default", help="index name recorded with new answers")
     export.set_defaults(handler=_cmd_feedback_export)
+
+    keys = commands.add_parser("keys", help="API keys for /v1 (only their hashes are stored)")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    for name, text in (("create", "make a key; it is printed once, as the last line"), ("revoke", "revoke a key")):
+        command = keys_commands.add_parser(name, help=text)
+        command.add_argument("name", help="who or what the key is for")
+        command.set_defaults(handler=_cmd_keys)
+    keys_commands.add_parser("list", help="names, dates and states of the keys").set_defaults(handler=_cmd_keys)
 
     _add_eval_command(commands)
     tuning = commands.add_parser("tune", help="fit the ranking and answerability models on a question file")

@@ -16,11 +16,12 @@ def serve(settings: Settings, index_name: str, host: str | None = None, port: in
     from kraftbot.assistant import build_assistant
     from kraftbot.storage.database import create_database_engine
     from kraftbot.storage.feedback import FeedbackStore
+    from kraftbot.storage.keys import KeyStore
     from kraftbot.web.app import build_app
 
     assistant = build_assistant(settings, index_name)
-    store = FeedbackStore(create_database_engine(settings), index_name)
-    app = build_app(assistant, store, settings.server.answer_workers)
+    engine = create_database_engine(settings)
+    app = build_app(assistant, FeedbackStore(engine, index_name), settings.server, KeyStore(engine))
     address, number = host or settings.server.host, port if port is not None else settings.server.port
     log.info("Web chat on http://%s:%d", address, number)
     uvicorn.run(app, host=address, port=number, log_level="warning")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import DeclarativeBase
 
 from kraftbot.settings import Settings
 
 SQLITE_FILE = "kraftbot.db"
+
+
+class Base(DeclarativeBase):
+    """The tables of KraftBot's database (answers, feedback, API keys)."""
 
 
 def database_url(settings: Settings) -> str:
@@ -18,5 +23,8 @@ def database_url(settings: Settings) -> str:
 
 
 def create_database_engine(settings: Settings) -> Engine:
-    """An engine whose connections are checked before use (a restarted PostgreSQL is reconnected to)."""
-    return create_engine(database_url(settings), pool_pre_ping=True)
+    """An engine whose connections are checked before use (a restarted PostgreSQL is reconnected to),
+    with every table created."""
+    engine = create_engine(database_url(settings), pool_pre_ping=True)
+    Base.metadata.create_all(engine)
+    return engine

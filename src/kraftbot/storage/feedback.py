@@ -15,16 +15,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Boolean, DateTime, Engine, ForeignKey, String, Text, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kraftbot.storage.database import Base
 from kraftbot.text.redact import redact
 from kraftbot.values import AnswerResult
 
 Rating = Literal["up", "down"]
-
-
-class Base(DeclarativeBase):
-    """The tables of KraftBot's database."""
 
 
 class StoredAnswer(Base):

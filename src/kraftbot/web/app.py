@@ -1,4 +1,5 @@
-"""The web chat's server: the page, one streamed endpoint per question, and feedback.
+"""KraftBot's server: the chat page, one streamed endpoint per question, feedback, the OpenAI-style
+`/v1` API (`web.openai_api`), `/healthz` and `/metrics`.
 
 `POST /api/ask` answers with server-sent events, in this order: `queue` (the place in line, while
 waiting), `status` (a ⏳ line: the only text the page may later remove), `sources` (what retrieval
@@ -16,16 +17,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.errors import BackendError, QuestionRejected
+from kraftbot.settings import ServerSettings
 from kraftbot.storage.feedback import FeedbackStore, UnknownAnswer
+from kraftbot.storage.keys import KeyStore
 from kraftbot.text.redact import redact
 from kraftbot.values import AnswerResult, Passage
+from kraftbot.web.metrics import Metrics
+from kraftbot.web.openai_api import ApiError, api_router, error_response
 from kraftbot.web.queue import AnswerQueue
 
 log = logging.getLogger(__name__)
@@ -98,6 +104,24 @@ class ChatService:
         self.assistant = assistant
         self.store = store
         self.queue = AnswerQueue(workers)
+        self.metrics = Metrics()
+
+    async def answered(self, question: str, history: list[str]) -> tuple[AnswerResult, str]:
+        """The answer in its turn, stored; for callers that want it whole (the `/v1` API)."""
+        ticket = self.queue.join()
+        started = False
+        try:
+            async for _ in self.queue.places(ticket):
+                pass
+            started = True
+            result = await asyncio.to_thread(self.assistant.ask, question, history)
+            return result, await self._record(result, history)
+        finally:
+            self.queue.leave(ticket, started)
+
+    async def _record(self, result: AnswerResult, history: list[str]) -> str:
+        self.metrics.answer(str(result.mode), result.refusal_reason, result.timings.total_s)
+        return await asyncio.to_thread(self.store.record_answer, result, history)
 
     async def events(self, request: AskRequest) -> AsyncIterator[str]:
         ticket = self.queue.join()
@@ -120,7 +144,7 @@ class ChatService:
             yield sse("sources", {"sources": [asdict(card) for card in source_cards(prepared.turn.passages)]})
             yield sse("status", {"text": CHOOSING})
             result = await asyncio.to_thread(self.assistant.answer, prepared)
-            answer_id = await asyncio.to_thread(self.store.record_answer, result, history)
+            answer_id = await self._record(result, history)
         except QuestionRejected as rejected:
             yield sse("error", {"text": str(rejected)})
             return
@@ -136,11 +160,37 @@ class ChatService:
         yield sse("answer", answer_event(result, answer_id))
 
 
-def build_app(assistant: Assistant, store: FeedbackStore, workers: int = 1) -> FastAPI:
-    """The chat as an ASGI app: `/` the page, `/api/ask`, `/api/feedback`, `/static`."""
-    service = ChatService(assistant, store, workers)
+def build_app(
+    assistant: Assistant, store: FeedbackStore, server: ServerSettings | None = None, keys: KeyStore | None = None
+) -> FastAPI:
+    """The server as an ASGI app: `/` the page, `/api/ask`, `/api/feedback`, `/v1`, `/healthz`,
+    `/metrics`, `/static`."""
+    config = server or ServerSettings()
+    service = ChatService(assistant, store, config.answer_workers)
     app = FastAPI(title="KraftBot", docs_url=None, redoc_url=None)
     app.state.service = service
+
+    @app.middleware("http")
+    async def limit_and_count(request: Request, call_next: Any) -> Response:
+        if int(request.headers.get("content-length") or 0) > config.max_body_bytes:
+            response: Response = error_response(ApiError(413, "The request body is too large.", code="too_large"))
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        service.metrics.request(getattr(route, "path", "other"), response.status_code)
+        return response
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = f"Invalid request: {where}: {first.get('msg', 'invalid')}"
+        status = 400 if request.url.path.startswith("/v1") else 422
+        return error_response(ApiError(status, message, code="invalid_request"))
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
@@ -158,5 +208,19 @@ def build_app(assistant: Assistant, store: FeedbackStore, workers: int = 1) -> F
         except UnknownAnswer as unknown:
             raise HTTPException(404, "Svaret finns inte.") from unknown
 
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        documents = len({p.doc_id for p in assistant.retriever.knowledge.passages()})
+        healthy = documents > 0
+        body = {"status": "ok" if healthy else "unavailable", "documents": documents, "backend": assistant.backend_name}
+        if not healthy:
+            body["reason"] = "the index holds no documents"
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        return service.metrics.render(len(service.queue.waiting), service.queue.running)
+
+    app.include_router(api_router(service, keys, config.public_api))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
