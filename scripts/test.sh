@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Set up what is missing, then lint and run the whole test suite (network blocked by pytest-socket).
+# Set up what is missing, start PostgreSQL, then lint and run the whole test suite (network blocked by
+# pytest-socket; loopback and Unix sockets allowed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 scripts/browser.sh
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+# A real PostgreSQL for the storage tests (they run on SQLite too); stopped again at the end.
+KRAFTBOT_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+export KRAFTBOT_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh stop' EXIT
+.venv/bin/python -m pytest "$@"

@@ -251,3 +251,29 @@ def test_index_then_ask_json_cites_the_call(tmp_path: Path) -> None:
     assert any("2022-00880" in c["url"] for c in result["citations"])
     assert result["retrieved"][0]["doc_id"] == "utlysning-1-starta-er-ai-resa"
     assert result["timings"]["total_s"] >= result["timings"]["retrieval_s"] > 0
+
+
+def test_keys_and_users_are_managed_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import io
+
+    from sqlalchemy import create_engine
+
+    from kraftbot.storage.keys import KeyStore
+    from kraftbot.storage.users import UserStore
+
+    config = tmp_path / "kraftbot.toml"
+    config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n')
+    assert main(["--config", str(config), "keys", "create", "intranät"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'kraftbot.db'}")
+    assert KeyStore(engine).valid(key)
+    assert main(["--config", str(config), "keys", "create", "intranät"]) == EXIT_USER_ERROR
+    assert main(["--config", str(config), "keys", "revoke", "intranät"]) == 0 and not KeyStore(engine).valid(key)
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("ett-långt-lösenord\n"))
+    assert main(["--config", str(config), "users", "add", "anna", "--role", "admin"]) == 0
+    assert "ett-långt-lösenord" not in capsys.readouterr().out
+    assert UserStore(engine).check("anna", "ett-långt-lösenord") is not None
+    assert main(["--config", str(config), "users", "list"]) == 0 and "anna\tadmin" in capsys.readouterr().out

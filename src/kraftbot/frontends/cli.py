@@ -119,6 +119,28 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.storage.database import create_database_engine
+    from kraftbot.storage.users import UserError, UserStore
+
+    users = UserStore(create_database_engine(settings))
+    if args.users_command == "add":
+        password = sys.stdin.readline().rstrip("\n")  # from stdin, never from the command line or the log
+        try:
+            users.add(args.name, password, args.role)
+        except UserError as error:
+            raise ConfigurationError(str(error)) from error
+        print(f"User {args.name} added ({args.role})")
+    elif args.users_command == "remove":
+        if not users.remove(args.name):
+            raise ConfigurationError(f"no user named {args.name}")
+        print(f"User {args.name} removed")
+    else:
+        for info in users.list():
+            print(f"{info.name}\t{info.role}\t{info.created:%Y-%m-%d %H:%M}")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.evaluation import compare, report, runner, thresholds
 
@@ -307,6 +329,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("name", help="who or what the key is for")
         command.set_defaults(handler=_cmd_keys)
     keys_commands.add_parser("list", help="names, dates and states of the keys").set_defaults(handler=_cmd_keys)
+
+    users = commands.add_parser("users", help="staff users (argon2-hashed passwords)")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add = users_commands.add_parser("add", help="add a user; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["staff", "admin"], default="staff")
+    add.set_defaults(handler=_cmd_users)
+    remove = users_commands.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_cmd_users)
+    users_commands.add_parser("list", help="names, roles and dates").set_defaults(handler=_cmd_users)
 
     _add_eval_command(commands)
     tuning = commands.add_parser("tune", help="fit the ranking and answerability models on a question file")
