@@ -4,7 +4,7 @@
 # `postgres` user on a Unix socket in a temporary folder, trusts local connections, and is stopped
 # by `scripts/postgres.sh stop`.
 set -euo pipefail
-DIR=${KRAFTBOT_PG_DIR:-/tmp/kraftbot-postgres}
+DIR=${POSTGRES_TEST_DIR:-/tmp/kraftbot-postgres}
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ "${1:-}" = "stop" ]; then
     [ -n "$BIN" ] && [ -d "$DIR/data" ] && runuser -u postgres -- "$BIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true

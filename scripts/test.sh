@@ -7,7 +7,7 @@ scripts/bootstrap.sh
 scripts/browser.sh
 .venv/bin/ruff check .
 # A real PostgreSQL for the storage tests (they run on SQLite too); stopped again at the end.
-KRAFTBOT_TEST_POSTGRES_URL=$(scripts/postgres.sh)
-export KRAFTBOT_TEST_POSTGRES_URL
+POSTGRES_TEST_URL=$(scripts/postgres.sh)
+export POSTGRES_TEST_URL
 trap 'scripts/postgres.sh stop' EXIT
 .venv/bin/python -m pytest "$@"

@@ -1,5 +1,5 @@
 """Every storage test runs on SQLite and on a real PostgreSQL: the one `scripts/test.sh` starts
-(`scripts/postgres.sh`), named by KRAFTBOT_TEST_POSTGRES_URL."""
+(`scripts/postgres.sh`), named by POSTGRES_TEST_URL."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'kraftbot.db'}"
     else:
-        url = os.environ.get("KRAFTBOT_TEST_POSTGRES_URL", "")
+        url = os.environ.get("POSTGRES_TEST_URL", "")
         if not url:
             pytest.skip("no PostgreSQL: scripts/test.sh starts one (scripts/postgres.sh)")
     created = create_engine(url)
