@@ -254,6 +254,12 @@ class ServerSettings(Section):
         False,
         description="Open `/v1` without an API key (`kraftbot keys create NAME` makes one); for a closed network only.",
     )
+    rate_limit_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Questions one client (its API key, else its address) may ask in any minute, in the chat and "
+        "through /v1; more get 429 with a Swedish message. 0 = no limit.",
+    )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted; a larger one gets 413 before it is read."
     )

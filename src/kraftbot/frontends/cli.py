@@ -254,7 +254,8 @@ def _cmd_bench_chat(args: argparse.Namespace, settings: Settings) -> int:
     questions = [q.question for q in load_questions(Path(args.questions)).questions][: args.limit or None]
     with tempfile.TemporaryDirectory() as scratch:
         store = FeedbackStore(create_engine(f"sqlite:///{Path(scratch) / 'bench.db'}"), args.index)
-        server = BackgroundServer(build_app(build_assistant(settings, args.index), store))
+        unlimited = settings.server.model_copy(update={"rate_limit_per_minute": 0})  # one client asks it all
+        server = BackgroundServer(build_app(build_assistant(settings, args.index), store, unlimited))
         try:
             results = {users: asyncio.run(chat_latency.run_users(server.url, questions, users)) for users in args.users}
         finally:

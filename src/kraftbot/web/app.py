@@ -33,6 +33,7 @@ from kraftbot.values import AnswerResult, Passage
 from kraftbot.web.metrics import Metrics
 from kraftbot.web.openai_api import ApiError, api_router, error_response
 from kraftbot.web.queue import AnswerQueue
+from kraftbot.web.ratelimit import RATE_LIMITED, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ IN_LINE = "⏳ Många frågar just nu. Du är nummer {place} i kön."
 BACKEND_FAILURE = "Tyvärr kunde KraftBot inte svara just nu. Försök igen om en stund."
 UNEXPECTED_FAILURE = "Något gick fel när svaret skulle tas fram. Försök igen, eller kontakta den som driver tjänsten."
 MAX_HISTORY_TURNS = 20
+# Where a question is asked: the routes the rate limit counts.
+QUESTION_PATHS = ("/api/ask", "/v1/chat/completions")
 
 
 class AskRequest(BaseModel):
@@ -170,10 +173,15 @@ def build_app(
     app = FastAPI(title="KraftBot", docs_url=None, redoc_url=None)
     app.state.service = service
 
+    limiter = RateLimiter(config.rate_limit_per_minute)
+
     @app.middleware("http")
     async def limit_and_count(request: Request, call_next: Any) -> Response:
+        client = request.headers.get("authorization") or (request.client.host if request.client else "")
         if int(request.headers.get("content-length") or 0) > config.max_body_bytes:
             response: Response = error_response(ApiError(413, "The request body is too large.", code="too_large"))
+        elif request.url.path in QUESTION_PATHS and not limiter.allow(client):
+            response = error_response(ApiError(429, RATE_LIMITED, "rate_limit_error", "rate_limited"))
         else:
             response = await call_next(request)
         route = request.scope.get("route")

@@ -138,6 +138,10 @@ async function ask(question) {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ question, history }), signal: running.signal,
     });
+    if (response.status === 429) {
+      turn.error = (await response.json()).error.message; // the server's Swedish message
+      return;
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     await readEvents(response, (name, data) => {
       if (name === "queue" || name === "status") turn.status = data.text;
