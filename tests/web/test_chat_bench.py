@@ -23,3 +23,18 @@ def test_several_users_at_once_are_timed_and_told_their_place(assistant, store) 
     assert max(t.place for t in alone) == 0 and max(t.place for t in crowd) >= 2
     report = render_chat_report({1: alone, 4: crowd}, "kraftbot bench chat")
     assert "| 4 | 4 |" in report and "place 0" in report
+
+
+def test_the_load_run_counts_chat_and_api_answers_and_errors(assistant, store) -> None:
+    from kraftbot.bench.load import render_load_report, run_load
+    from kraftbot.settings import ServerSettings
+
+    server = BackgroundServer(build_app(assistant, store, ServerSettings(public_api=True, rate_limit_per_minute=0)))
+    try:
+        run = asyncio.run(run_load(server.url, [QUESTION, "Vad kostar en pizza?"], users=2, seconds=2.0))
+    finally:
+        server.stop()
+    kinds = {request.kind for request in run.requests}
+    assert kinds == {"chat", "api"} and all(request.ok for request in run.requests)
+    report = render_load_report(run, "kraftbot bench load")
+    assert "| chat |" in report and "| api |" in report and "answers/s" in report

@@ -10,7 +10,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -238,29 +239,58 @@ def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cmd_bench_chat(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
+@contextmanager
+def _bench_server(settings: Settings, index_name: str) -> Iterator[str]:
+    """The server as `kraftbot serve` builds it, on a loopback port, with a scratch database, no rate
+    limit (one benchmark client asks it all) and an open `/v1`; yields its URL."""
     import tempfile
 
     from sqlalchemy import create_engine
 
     from kraftbot.assistant import build_assistant
-    from kraftbot.bench import chat_latency
-    from kraftbot.evaluation.questions import load_questions
     from kraftbot.storage.feedback import FeedbackStore
     from kraftbot.web.app import build_app
     from kraftbot.web.background import BackgroundServer
 
-    questions = [q.question for q in load_questions(Path(args.questions)).questions][: args.limit or None]
     with tempfile.TemporaryDirectory() as scratch:
-        store = FeedbackStore(create_engine(f"sqlite:///{Path(scratch) / 'bench.db'}"), args.index)
-        unlimited = settings.server.model_copy(update={"rate_limit_per_minute": 0})  # one client asks it all
-        server = BackgroundServer(build_app(build_assistant(settings, args.index), store, unlimited))
+        store = FeedbackStore(create_engine(f"sqlite:///{Path(scratch) / 'bench.db'}"), index_name)
+        config = settings.server.model_copy(update={"rate_limit_per_minute": 0, "public_api": True})
+        server = BackgroundServer(build_app(build_assistant(settings, index_name), store, config))
         try:
-            results = {users: asyncio.run(chat_latency.run_users(server.url, questions, users)) for users in args.users}
+            yield server.url
         finally:
             server.stop()
+
+
+def _bench_questions(args: argparse.Namespace) -> list[str]:
+    from kraftbot.evaluation.questions import load_questions
+
+    return [q.question for q in load_questions(Path(args.questions)).questions][: args.limit or None]
+
+
+def _cmd_bench_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from kraftbot.bench import chat_latency
+
+    with _bench_server(settings, args.index) as url:
+        results = {
+            users: asyncio.run(chat_latency.run_users(url, _bench_questions(args), users)) for users in args.users
+        }
     text = chat_latency.render_chat_report(results, _bench_command(args))
+    _save_report(args.report, text)
+    print(text)
+    return 0
+
+
+def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from kraftbot.bench import load
+
+    with _bench_server(settings, args.index) as url:
+        run = asyncio.run(load.run_load(url, _bench_questions(args), args.users, args.minutes * 60))
+    text = load.render_load_report(run, _bench_command(args))
     _save_report(args.report, text)
     print(text)
     return 0
@@ -412,6 +442,15 @@ def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     chat.add_argument("--users", type=int, nargs="+", default=[1, 6], help="users asking at once, one run each")
     chat.add_argument("--report", type=Path, default=Path("eval/reports/chat-latency.md"))
     chat.set_defaults(handler=_cmd_bench_chat)
+
+    load = targets.add_parser("load", help="many chat and API clients at once for minutes: errors, p50/p95, memory")
+    load.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file, asked in turn")
+    load.add_argument("--index", default="default", help="index name")
+    load.add_argument("--limit", type=int, help="only the first N questions")
+    load.add_argument("--users", type=int, default=16, help="clients at once")
+    load.add_argument("--minutes", type=float, default=5.0, help="how long")
+    load.add_argument("--report", type=Path, default=Path("eval/reports/load.md"))
+    load.set_defaults(handler=_cmd_bench_load)
 
 
 def main(argv: list[str] | None = None) -> int:
