@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,6 +96,19 @@ def _cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _done_to(done: bool, what: str, name: str, verb: str) -> None:
+    """Say what was done to the named key or user; exit 2 when there is none of that name."""
+    if not done:
+        raise ConfigurationError(f"no {what} named {name}")
+    print(f"{what} {name} {verb}")
+
+
+def _print_rows(rows: Iterable[tuple[str, ...]]) -> None:
+    """One tab-separated line per row, for `keys list` and `users list`."""
+    for row in rows:
+        print("\t".join(row))
+
+
 def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.storage.database import create_database_engine
     from kraftbot.storage.keys import KeyExists, KeyStore
@@ -111,12 +124,12 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
         print(f"API key {args.name} created; it is shown only now, store it safely:")
         print(key)
     elif args.keys_command == "revoke":
-        if not keys.revoke(args.name):
-            raise ConfigurationError(f"no API key named {args.name}")
-        print(f"API key {args.name} revoked")
+        _done_to(keys.revoke(args.name), "API key", args.name, "revoked")
     else:
-        for info in keys.list():
-            print(f"{info.name}\t{info.created:%Y-%m-%d %H:%M}\t{'revoked' if info.revoked else 'active'}")
+        _print_rows(
+            (info.name, f"{info.created:%Y-%m-%d %H:%M}", "revoked" if info.revoked else "active")
+            for info in keys.list()
+        )
     return 0
 
 
@@ -133,12 +146,9 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigurationError(str(error)) from error
         print(f"User {args.name} added ({args.role})")
     elif args.users_command == "remove":
-        if not users.remove(args.name):
-            raise ConfigurationError(f"no user named {args.name}")
-        print(f"User {args.name} removed")
+        _done_to(users.remove(args.name), "user", args.name, "removed")
     else:
-        for info in users.list():
-            print(f"{info.name}\t{info.role}\t{info.created:%Y-%m-%d %H:%M}")
+        _print_rows((info.name, info.role, f"{info.created:%Y-%m-%d %H:%M}") for info in users.list())
     return 0
 
 
@@ -404,6 +414,13 @@ def _add_eval_command(commands: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(handler=_cmd_eval)
 
 
+def _add_question_arguments(parser: argparse.ArgumentParser, limit_help: str) -> None:
+    """--questions (default: the dev set), --index and --limit, as the question benchmarks take them."""
+    parser.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file (the dev set)")
+    parser.add_argument("--index", default="default", help="index name")
+    parser.add_argument("--limit", type=int, help=limit_help)
+
+
 def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser("bench", help="benchmarks that print numbers and write eval/reports/")
     targets = bench.add_subparsers(dest="target", required=True)
@@ -429,24 +446,18 @@ def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     waiting.add_argument("--report", type=Path, default=Path("eval/reports/openmp-waiting.md"))
     waiting.set_defaults(handler=_cmd_bench_openmp)
     reader = targets.add_parser("reader", help="the learned ranking against the model as the reader of the claims")
-    reader.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file (the dev set)")
-    reader.add_argument("--index", default="default", help="index name")
-    reader.add_argument("--limit", type=int, help="only the first N answerable questions")
+    _add_question_arguments(reader, "only the first N answerable questions")
     reader.add_argument("--report", type=Path, default=Path("eval/reports/answer-selection.md"))
     reader.set_defaults(handler=_cmd_bench_reader)
 
     chat = targets.add_parser("chat", help="time to sources and to the answer in the web chat, alone and queued")
-    chat.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file")
-    chat.add_argument("--index", default="default", help="index name")
-    chat.add_argument("--limit", type=int, help="only the first N questions")
+    _add_question_arguments(chat, "only the first N questions")
     chat.add_argument("--users", type=int, nargs="+", default=[1, 6], help="users asking at once, one run each")
     chat.add_argument("--report", type=Path, default=Path("eval/reports/chat-latency.md"))
     chat.set_defaults(handler=_cmd_bench_chat)
 
     load = targets.add_parser("load", help="many chat and API clients at once for minutes: errors, p50/p95, memory")
-    load.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file, asked in turn")
-    load.add_argument("--index", default="default", help="index name")
-    load.add_argument("--limit", type=int, help="only the first N questions")
+    _add_question_arguments(load, "only the first N questions (asked in turn)")
     load.add_argument("--users", type=int, default=16, help="clients at once")
     load.add_argument("--minutes", type=float, default=5.0, help="how long")
     load.add_argument("--report", type=Path, default=Path("eval/reports/load.md"))
