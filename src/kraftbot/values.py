@@ -85,6 +85,10 @@ class Citation:
         """The title as shown to a reader, with the page where there is one."""
         return page_label(self.title, self.page)
 
+    def shown(self) -> dict[str, str | int]:
+        """What a reader or an API client gets of the citation (not the index's ids)."""
+        return {"n": self.n, "title": self.title, "url": self.url, "page": self.page, "quote": self.quote}
+
 
 UnitKind = Literal["sentence", "item", "list"]
 

@@ -91,3 +91,12 @@ def test_a_source_card_per_document_with_its_date() -> None:
     cards = source_cards([first, same, other])
     assert [card.url for card in cards] == ["https://www.vinnova.se/u1", "https://www.vinnova.se/n"]
     assert cards[0].date == "2022"
+
+
+def test_a_long_conversation_keeps_its_last_turns(assistant: Assistant, store: FeedbackStore) -> None:
+    earlier = [f"Fråga nummer {n} om Starta er AI-resa?" for n in range(30)]
+    events = _ask(TestClient(build_app(assistant, store)), "Och hur mycket kunde man få där?", earlier)
+    answer_id = dict(events)["answer"]["id"]
+    store.add_feedback(answer_id, "down")
+    [item] = store.negative_items()
+    assert item.answer.history == earlier[-20:]

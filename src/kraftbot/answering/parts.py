@@ -27,7 +27,6 @@ def question_parts(message: str) -> list[str]:
     parts = [
         piece.rstrip("?.!, ")
         for piece in pieces
-        if len(piece.split()) >= MIN_WORDS
-        and (piece.endswith("?") or QUESTION_OPENING.search(piece))
+        if len(piece.split()) >= MIN_WORDS and (piece.endswith("?") or QUESTION_OPENING.search(piece))
     ]
     return parts if len(parts) > 1 else [message.strip()]

@@ -148,9 +148,10 @@ class Assistant:
     def _closest_absence(self, prepared: Prepared) -> Candidate | None:
         """For a rule's "absent" refusal (contact details), the statement of absence closest to the
         question, so the refusal can quote what the documents say they lack."""
-        evidence = prepared.evidence
-        absences = [c for c in evidence.candidates if c.absent] if evidence and prepared.refusal else []
-        if not absences or prepared.refusal is None or prepared.refusal.reason != "absent":
+        if prepared.evidence is None or prepared.refusal is None or prepared.refusal.reason != "absent":
+            return None
+        absences = [c for c in prepared.evidence.candidates if c.absent]
+        if not absences:
             return None
         cosines = self.similarity.to_question(prepared.searched, [c.unit.headed for c in absences])
         return absences[int(cosines.argmax())]

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import simplemma
 
-from kraftbot.text.facts import common_words, is_ordinary_word, number_values, source_values
+from kraftbot.text.facts import common_words, number_values, source_values
 from kraftbot.text.lexicon import ENGLISH_FUNCTION_WORDS, PROPER_ADJECTIVES, RULE_QUESTION, YES_NO_OPENING
 from kraftbot.text.markers import strip_markers
 from kraftbot.text.sentences import sentences
@@ -88,4 +88,4 @@ class PremiseCheck:
             return True
         if word in self.common:
             return False
-        return not is_ordinary_word(word)
+        return simplemma.lemmatize(word, lang="sv")[:1].isupper() or not simplemma.is_known(word, lang="sv")

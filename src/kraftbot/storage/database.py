@@ -11,7 +11,7 @@ SQLITE_FILE = "kraftbot.db"
 
 
 class Base(DeclarativeBase):
-    """The tables of KraftBot's database (answers, feedback, API keys)."""
+    """The tables of KraftBot's database (answers, feedback, API keys, users)."""
 
 
 def database_url(settings: Settings) -> str:
@@ -23,8 +23,6 @@ def database_url(settings: Settings) -> str:
 
 
 def create_database_engine(settings: Settings) -> Engine:
-    """An engine whose connections are checked before use (a restarted PostgreSQL is reconnected to),
-    with every table created."""
-    engine = create_engine(database_url(settings), pool_pre_ping=True)
-    Base.metadata.create_all(engine)
-    return engine
+    """An engine whose connections are checked before use (a restarted PostgreSQL is reconnected to);
+    each store creates the tables it needs."""
+    return create_engine(database_url(settings), pool_pre_ping=True)

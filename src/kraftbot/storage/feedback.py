@@ -71,15 +71,12 @@ class FeedbackStore:
     def __init__(self, engine: Engine, index_name: str) -> None:
         self.engine = engine
         self.index_name = index_name
-        Base.metadata.create_all(engine)
+        Base.metadata.create_all(engine, tables=[StoredAnswer.__table__, StoredFeedback.__table__])
 
     def record_answer(self, result: AnswerResult, history: list[str]) -> str:
         """Store the answer as shown, redacted; its id is what feedback refers to."""
         answer_id = str(uuid.uuid4())
-        citations = [
-            {"n": c.n, "title": c.title, "url": c.url, "page": c.page, "quote": redact(c.quote)}
-            for c in result.citations
-        ]
+        citations = [{**c.shown(), "quote": redact(c.quote)} for c in result.citations]
         row = StoredAnswer(
             id=answer_id,
             created=datetime.now(UTC),

@@ -52,7 +52,7 @@ class KeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        Base.metadata.create_all(engine)
+        Base.metadata.create_all(engine, tables=[StoredKey.__table__])
 
     def create(self, name: str) -> str:
         """A new key for `name`; the returned key is the only copy."""

@@ -3,17 +3,14 @@
 - `number_values`, `absent_numbers`: numbers, amounts, dates and percentages, normalised so that
   "600 000", "600000", "600 000 kr", "600 tusen" and "0,6 miljoner" are one value;
 - `names_in`, `absent_names`: proper names and acronyms (capitalised words); a capitalised word that
-  opens a sentence is a name only when it is not a common word (`common_words` of the corpus, or
-  `OrdinaryWords`: every word the Swedish dictionary knows as an ordinary one);
+  opens a sentence is a name only when it is not a common word (`common_words` of the corpus);
 - `absent_terms`: both, the answer's numbers and names that no source contains.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable, Sequence
-
-import simplemma
+from collections.abc import Collection, Iterable, Sequence
 
 from kraftbot.text.lexicon import COMMON_STARTS, MONTHS, NUMBER_WORDS, SCALES
 from kraftbot.text.markers import strip_markers
@@ -86,25 +83,7 @@ def common_words(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(words | COMMON_STARTS)
 
 
-def is_ordinary_word(word: str) -> bool:
-    """A word simplemma's Swedish dictionary knows with a lower-case lemma ("Högst" is hög, "Sverige"
-    stays Sverige): opening a sentence it is no name."""
-    lowered = word.lower()
-    return simplemma.is_known(lowered, lang="sv") and not simplemma.lemmatize(lowered, lang="sv")[:1].isupper()
-
-
-class OrdinaryWords:
-    """The words that are no names where they open a sentence: `common` and every ordinary dictionary
-    word. For texts that are not the corpus's own wording, whose common openings are unknown."""
-
-    def __init__(self, common: Container[str] = COMMON_STARTS) -> None:
-        self.common = common
-
-    def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and (word in self.common or is_ordinary_word(word))
-
-
-def names_in(text: str, common: Container[str] = COMMON_STARTS) -> list[str]:
+def names_in(text: str, common: Collection[str] = COMMON_STARTS) -> list[str]:
     """Capitalised words of two letters or more (names, acronyms), also at a sentence start unless a
     common word there."""
     names: list[str] = []
@@ -125,11 +104,11 @@ def _name_found(name: str, source: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(stem)}", source) for stem in stems if len(stem) > 1)
 
 
-def absent_names(answer: str, sources: Sequence[str], common: Container[str] = COMMON_STARTS) -> list[str]:
+def absent_names(answer: str, sources: Sequence[str], common: Collection[str] = COMMON_STARTS) -> list[str]:
     source = "\n".join(sources).lower()
     return [name for name in names_in(answer, common) if not _name_found(name, source)]
 
 
-def absent_terms(answer: str, sources: Sequence[str], common: Container[str] = COMMON_STARTS) -> list[str]:
+def absent_terms(answer: str, sources: Sequence[str], common: Collection[str] = COMMON_STARTS) -> list[str]:
     """Numbers and names of the answer that none of the sources contains: likely invented."""
     return absent_numbers(answer, sources) + absent_names(answer, sources, common)

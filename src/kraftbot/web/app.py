@@ -43,6 +43,8 @@ CHOOSING = "⏳ Väljer ut svaret ur källorna …"
 IN_LINE = "⏳ Många frågar just nu. Du är nummer {place} i kön."
 BACKEND_FAILURE = "Tyvärr kunde KraftBot inte svara just nu. Försök igen om en stund."
 UNEXPECTED_FAILURE = "Något gick fel när svaret skulle tas fram. Försök igen, eller kontakta den som driver tjänsten."
+# Earlier questions kept with a new one: a follow-up is resolved from the last turns, and a long
+# conversation must not grow what is stored with every answer (the body limit bounds the request).
 MAX_HISTORY_TURNS = 20
 # Where a question is asked: the routes the rate limit counts.
 QUESTION_PATHS = ("/api/ask", "/v1/chat/completions")
@@ -52,7 +54,7 @@ class AskRequest(BaseModel):
     """A question and the conversation's earlier questions, oldest first."""
 
     question: str = Field(max_length=20_000)
-    history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
+    history: list[str] = Field(default_factory=list)
 
 
 class FeedbackRequest(BaseModel):
@@ -86,7 +88,7 @@ def source_cards(passages: list[Passage]) -> list[SourceCard]:
 
 
 def answer_event(result: AnswerResult, answer_id: str) -> dict[str, Any]:
-    citations = [{"n": c.n, "title": c.title, "url": c.url, "page": c.page, "quote": c.quote} for c in result.citations]
+    citations = [c.shown() for c in result.citations]
     return {
         "id": answer_id,
         "text": result.answer,
@@ -141,7 +143,7 @@ class ChatService:
         yield sse("done", {})
 
     async def _answer(self, request: AskRequest) -> AsyncIterator[str]:
-        history = [turn for turn in request.history if turn.strip()]
+        history = [turn for turn in request.history if turn.strip()][-MAX_HISTORY_TURNS:]
         try:
             prepared = await asyncio.to_thread(self.assistant.prepare, request.question, history)
             yield sse("sources", {"sources": [asdict(card) for card in source_cards(prepared.turn.passages)]})

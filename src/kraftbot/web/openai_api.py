@@ -64,8 +64,7 @@ def conversation(request: ChatRequest) -> tuple[str, list[str]]:
 
 
 def extension(result: AnswerResult) -> dict[str, Any]:
-    citations = [{"n": c.n, "title": c.title, "url": c.url, "quote": c.quote, "page": c.page} for c in result.citations]
-    return {"mode": str(result.mode), "refused": result.refused, "citations": citations}
+    return {"mode": str(result.mode), "refused": result.refused, "citations": [c.shown() for c in result.citations]}
 
 
 def completion(result: AnswerResult, completion_id: str, created: int) -> dict[str, Any]:
