@@ -11,7 +11,15 @@ web app serves today, one `generate` per request), and for comparison one batch 
 single `generate` call (what a batching server such as vLLM does). On a machine without CUDA it
 prints a notice and exits 0.
 
+`--server` measures the server path instead: a model of Qwen2-7B's shape (7.6 B parameters, random
+weights, bf16) as the `transformers` backend behind KraftBot's `/v1` API (`kraftbot serve`'s app on
+loopback), follow-ups rewritten by the model (`followup.model_rewrite`), 1, 8 and 32 streamed API
+requests at once, each rewrite exactly `REWRITE_TOKENS` new tokens (concurrent rewrites are batched
+into shared `generate` calls, `llm.batching`). `--shape tiny --device cpu` runs the same path with a
+two-layer model on the CPU (the test's check that the path works).
+
     python scripts/gpu_check.py [--new-tokens 128] [--prompt-tokens 600]
+    python scripts/gpu_check.py --server [--concurrency 1 8 32]
 """
 
 from __future__ import annotations
@@ -33,21 +41,84 @@ CHAT_TEMPLATE = (
 )
 
 
-def qwen2_1_5b_config():
-    """Qwen2.5-1.5B's shape (28 layers, hidden 1536, GQA 12/2 heads, vocabulary 151 936)."""
+# Qwen2.5 shapes by name: 1.5B for the backend check, 7B for the server path, tiny for the CPU test.
+QWEN2_SHAPES: dict[str, dict[str, int | bool]] = {
+    "1.5b": {"vocab_size": 151_936, "hidden_size": 1536, "intermediate_size": 8960, "num_hidden_layers": 28}
+    | {"num_attention_heads": 12, "num_key_value_heads": 2, "tie_word_embeddings": True},
+    "7b": {"vocab_size": 152_064, "hidden_size": 3584, "intermediate_size": 18_944, "num_hidden_layers": 28}
+    | {"num_attention_heads": 28, "num_key_value_heads": 4, "tie_word_embeddings": False},
+    "tiny": {"vocab_size": 512, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2}
+    | {"num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": True},
+}
+
+
+def qwen2_config(shape: str):
+    """A Qwen2 configuration of the named shape that never stops early (no end-of-sequence token)."""
     from transformers import Qwen2Config
 
-    return Qwen2Config(
-        vocab_size=151_936,
-        hidden_size=1536,
-        intermediate_size=8960,
-        num_hidden_layers=28,
-        num_attention_heads=12,
-        num_key_value_heads=2,
-        max_position_embeddings=32_768,
-        tie_word_embeddings=True,
-        eos_token_id=None,
-    )
+    return Qwen2Config(**QWEN2_SHAPES[shape], max_position_embeddings=32_768, eos_token_id=None)
+
+
+def save_random_model(config, folder: str, device: str) -> int:
+    """A random-weight model of `config` and the byte tokenizer saved to `folder`; its parameter count."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    with torch.device(device):
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
+    params = sum(p.numel() for p in model.parameters())
+    model.save_pretrained(folder)
+    byte_tokenizer(config.vocab_size).save_pretrained(folder)
+    del model
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    return params
+
+
+def server_check(shape: str, device: str, levels: list[int]) -> int:
+    """The `transformers` backend behind `/v1`: 1, 8, 32 streamed follow-ups at once."""
+    import asyncio
+
+    from kraftbot.answering.followup import REWRITE_TOKENS
+    from kraftbot.bench import api_concurrency
+    from kraftbot.frontends.web import server_app
+    from kraftbot.settings import load_settings
+    from kraftbot.storage.migrate import open_url
+    from kraftbot.storage.stores import open_stores
+    from kraftbot.web.background import BackgroundServer
+
+    root = Path(__file__).resolve().parent.parent
+    config = qwen2_config(shape)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        params = save_random_model(config, folder, device)
+        settings = load_settings(config_file=root / "kraftbot.toml", environ={})
+        settings.llm.backend, settings.llm.model, settings.llm.device = "transformers", folder, device
+        settings.llm.max_concurrency = max(levels)
+        settings.followup.model_rewrite = True
+        stores = open_stores(open_url(f"sqlite:///{Path(folder) / 'check.db'}"), "default")
+        app = server_app(settings, "default", stores, public_api=True, rate_limit_per_minute=0)
+        backend = app.state.service.assistant.backend
+        backend.model.generation_config.min_new_tokens = REWRITE_TOKENS  # every rewrite: exactly this many
+        print(
+            f"server path: {params / 1e9:.2f} B parameters ({shape} shape, random weights, "
+            f"{next(backend.model.parameters()).dtype}, {device}); ready in {time.perf_counter() - started:.1f} s; "
+            f"each follow-up's rewrite {REWRITE_TOKENS} new tokens"
+        )
+        server = BackgroundServer(app)
+        try:
+            conversations = api_concurrency.follow_ups(root / "eval" / "kraftsamling.jsonl")
+            url = f"{server.url}v1"
+            asyncio.run(api_concurrency.run_clients(url, conversations, 1))  # warm-up
+            alone = None
+            for clients in levels:
+                run = asyncio.run(api_concurrency.run_clients(url, conversations, clients))
+                print(api_concurrency.describe(run, REWRITE_TOKENS, alone))
+                alone = alone or run
+        finally:
+            server.stop()
+    return 0
 
 
 def byte_tokenizer(vocab_size: int):
@@ -139,27 +210,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--prompt-tokens", type=int, default=600, help="tokens in the user turn")
+    parser.add_argument("--server", action="store_true", help="measure the model behind the /v1 API instead")
+    parser.add_argument("--shape", choices=["7b", "tiny"], default="7b", help="--server: the model's shape")
+    parser.add_argument("--device", default="cuda", help="--server: cuda, or cpu with --shape tiny")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32], help="--server: requests at once")
     args = parser.parse_args(argv)
 
     import torch
 
+    if args.server and (args.device == "cpu" or torch.cuda.is_available()):
+        return server_check(args.shape, args.device, args.concurrency)
     if not torch.cuda.is_available():
         print("gpu_check: no CUDA device here; nothing measured (run it on a machine with an NVIDIA GPU).")
         return 0
-    from transformers import AutoModelForCausalLM
-
     from kraftbot.llm.transformers_backend import TransformersBackend
 
-    config = qwen2_1_5b_config()
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        with torch.device("cuda"):
-            model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-        params = sum(p.numel() for p in model.parameters())
-        model.save_pretrained(folder)
-        byte_tokenizer(config.vocab_size).save_pretrained(folder)
-        del model
-        torch.cuda.empty_cache()
+        params = save_random_model(qwen2_config("1.5b"), folder, "cuda")
         backend = TransformersBackend(folder, "cuda", temperature=0.0)
         backend.model.generation_config.min_new_tokens = args.new_tokens
         backend.model.generation_config.eos_token_id = None

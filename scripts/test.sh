@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-scripts/browser.sh
+scripts/system_tools.sh
 .venv/bin/ruff check .
 # A real PostgreSQL for the storage tests (they run on SQLite too); stopped again at the end.
 POSTGRES_TEST_URL=$(scripts/postgres.sh)

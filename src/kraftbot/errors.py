@@ -47,3 +47,7 @@ class DatasetError(KraftbotError):
 
 class CorruptIndexError(KraftbotError):
     """The files of a built index disagree with each other; rebuilding it fixes that."""
+
+
+class DatabaseUnavailable(KraftbotError):
+    """The database (`database.url`) cannot be reached or opened; the message hides its password."""

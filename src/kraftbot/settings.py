@@ -195,6 +195,12 @@ class LLMSettings(Section):
     api_base: str = Field("http://127.0.0.1:8000/v1", description="openai backend: server base URL (ending in /v1).")
     api_key: str = Field("", description="openai backend: server key (set KRAFTBOT_LLM_API_KEY).")
     timeout_s: float = Field(60.0, gt=0, description="openai backend: request timeout in seconds.")
+    max_concurrency: int = Field(
+        8,
+        ge=1,
+        description="Most requests in flight to the model at once: the `openai` backend's server, or one batched "
+        "`generate` call of the `transformers` backend (the in-process `llamacpp` model takes one at a time).",
+    )
 
 
 class AnswerSettings(Section):
@@ -245,10 +251,11 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Web chat address; 0.0.0.0 exposes it on the network.")
     port: int = Field(7860, ge=0, le=65535, description="Web chat port.")
     answer_workers: int = Field(
-        1,
-        ge=1,
-        description="Questions answered at once; the rest wait in a queue and are told their place in it "
-        "(answers take well under a second on the CPU, and the in-process model serves one at a time).",
+        0,
+        ge=0,
+        description="Questions answered at once; the rest wait in a queue and are told their place in it. 0 = as "
+        "many as the backend serves at once: `llm.max_concurrency` for `openai` (a vLLM/TGI/llama.cpp server) and "
+        "for `transformers` (requests batched), 1 for the in-process `llamacpp` model and `extractive`.",
     )
     public_api: bool = Field(
         False,
@@ -263,6 +270,17 @@ class ServerSettings(Section):
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted; a larger one gets 413 before it is read."
     )
+    chat_sign_in: bool = Field(
+        False,
+        description="The chat page only for signed-in staff users (`kraftbot users add`); open to anyone by default.",
+    )
+    session_hours: float = Field(8.0, gt=0, description="How long a sign-in lasts before the user must sign in again.")
+    sign_in_attempts_per_minute: int = Field(
+        5,
+        ge=1,
+        description="Sign-in attempts one address may make in any minute, counted by each process; more are "
+        "refused in Swedish.",
+    )
 
 
 class DatabaseSettings(Section):
@@ -272,6 +290,12 @@ class DatabaseSettings(Section):
         "",
         description="Any SQLAlchemy URL (postgresql+psycopg://user@host/kraftbot, …); empty = a SQLite file "
         "`kraftbot.db` in `paths.data_dir`.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=0,
+        description="Stored answers (the conversation log, redacted) and their feedback are deleted after this many "
+        "days; 0 = kept until deleted by hand.",
     )
 
 

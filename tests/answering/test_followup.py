@@ -46,3 +46,13 @@ def test_model_rewrite_takes_the_first_line_without_quotes_and_refuses_overlong_
     assert model_rewrite(FOLLOW_UP, HISTORY, backend) == "Hur mycket kunde man få i Starta er AI-resa?"
     assert model_rewrite(FOLLOW_UP, HISTORY, backend) is None
     assert HISTORY[0] in backend.prompts[0][-1]["content"]
+
+
+def test_the_rewrites_are_logged_without_personal_data(retriever, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="kraftbot.answering.followup")
+    history = ["Jag heter Anna, anna@kommun.se, 070-123 45 67. Vad är Starta er AI-resa?"]
+    model_text = "Anna på anna@kommun.se undrar: hur mycket kan man få i Starta er AI-resa?"
+    standalone(FOLLOW_UP, history, retriever.retrieve, ScriptedBackend(model_text))
+    logged = caplog.text
+    assert "Follow-up rewrites" in logged
+    assert "anna@kommun.se" not in logged and "070-123" not in logged

@@ -277,3 +277,29 @@ def test_keys_and_users_are_managed_from_the_command_line(
     assert "ett-långt-lösenord" not in capsys.readouterr().out
     assert UserStore(engine).check("anna", "ett-långt-lösenord") is not None
     assert main(["--config", str(config), "users", "list"]) == 0 and "anna\tadmin" in capsys.readouterr().out
+
+
+def test_db_upgrade_migrates_and_hides_the_password(tmp_path: Path, capsys) -> None:
+    from kraftbot.storage.migrate import head_revision
+
+    config = tmp_path / "kraftbot.toml"
+    config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n')
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    assert f"is at revision {head_revision()}" in capsys.readouterr().out
+    config.write_text('[database]\nurl = "postgresql+psycopg://kraftbot:hemligt@127.0.0.1:1/kraftbot"\n')
+    assert main(["--config", str(config), "db", "upgrade"]) != 0  # nobody listens on port 1
+    captured = capsys.readouterr()
+    assert "hemligt" not in captured.out + captured.err
+
+
+def test_a_report_names_the_environment_settings_but_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from kraftbot.frontends.cli import _bench_command
+
+    monkeypatch.setattr(sys, "argv", ["kraftbot", "bench", "load", "--minutes", "2"])
+    monkeypatch.setenv("KRAFTBOT_FOLLOWUP_MODEL_REWRITE", "true")
+    monkeypatch.setenv("KRAFTBOT_LLM_API_KEY", "hemlig-nyckel")
+    monkeypatch.setenv("KRAFTBOT_DATABASE_URL", "postgresql+psycopg://kb:hemligt@db/kraftbot")
+    command = _bench_command(argparse.Namespace(target="load"))
+    assert command == "KRAFTBOT_FOLLOWUP_MODEL_REWRITE=true kraftbot bench load --minutes 2"

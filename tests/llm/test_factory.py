@@ -47,3 +47,13 @@ def test_the_extractive_backend_needs_no_model(make_settings) -> None:
     backend = build_backend(make_settings(llm={"backend": "extractive"}))
     assert isinstance(backend, ExtractiveBackend)
     assert backend.generate([], 16) == "" and list(backend.generate_stream([], 16)) == []
+
+
+@pytest.mark.parametrize(
+    ("backend", "expected"), [("openai", 12), ("transformers", 12), ("llamacpp", 1), ("extractive", 1)]
+)
+def test_questions_at_once_follow_what_the_backend_serves(make_settings, backend: str, expected: int) -> None:
+    from kraftbot.llm.factory import concurrent_answers
+
+    settings = make_settings(llm={"backend": backend, "max_concurrency": 12})
+    assert concurrent_answers(settings.llm) == expected

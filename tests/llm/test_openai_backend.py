@@ -46,6 +46,19 @@ def test_streams_the_pieces_of_a_working_server(faulty_server: str) -> None:
     assert backend.generate(MESSAGES, 16) == "Hej på dig"
 
 
+def test_no_more_requests_in_flight_than_max_concurrency(faulty_server: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..doubles import FaultyChatHandler
+
+    FaultyChatHandler.busy_peak = 0
+    backend = OpenAIBackend(f"{faulty_server}/busy/v1", "m", timeout_s=5, max_concurrency=2)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: backend.generate(MESSAGES, 4), range(6)))
+    assert answers == ["Hej"] * 6
+    assert FaultyChatHandler.busy_peak == 2
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [

@@ -1,5 +1,5 @@
-"""Every storage test runs on SQLite and on a real PostgreSQL: the one `scripts/test.sh` starts
-(`scripts/postgres.sh`), named by POSTGRES_TEST_URL."""
+"""Every storage test runs on SQLite and on a real PostgreSQL (the one `scripts/test.sh` starts with
+`scripts/postgres.sh`, named by POSTGRES_TEST_URL), its schema made by the migrations."""
 
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
-from kraftbot.storage.database import Base
+from kraftbot.storage.migrate import declared_metadata, upgrade
+
+
+def empty(engine: Engine) -> None:
+    """No KraftBot tables and no migration record (the PostgreSQL database is shared between tests)."""
+    with engine.begin() as connection:
+        declared_metadata().drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,8 +29,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         if not url:
             pytest.skip("no PostgreSQL: scripts/test.sh starts one (scripts/postgres.sh)")
     created = create_engine(url)
-    Base.metadata.drop_all(created)
-    Base.metadata.create_all(created)
+    empty(created)
+    upgrade(created)
     yield created
-    Base.metadata.drop_all(created)
+    empty(created)
     created.dispose()

@@ -1,8 +1,9 @@
-"""The feedback database on SQLite: answers and ratings stored redacted, 👎 exported as questions."""
+"""The answers and feedback store: stored redacted, kept for their retention, 👎 exported as questions."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,27 @@ def test_personal_data_is_redacted_before_it_is_stored(store: FeedbackStore) -> 
         assert secret not in stored
     item = json.loads(export_negative(store)[0])
     assert "[e-post borttagen]" in item["question"] and "[telefonnummer borttaget]" in item["feedback"]["comments"][0]
+
+
+def test_answers_past_their_retention_go_with_their_feedback(store: FeedbackStore) -> None:
+    old, recent = _answered(store, "Gammal fråga?"), _answered(store, "Ny fråga?")
+    store.add_feedback(old, "down", "fel")
+    store.add_feedback(recent, "down", "också fel")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE answers SET created = :created WHERE id = :id"),
+            {"created": datetime.now(UTC) - timedelta(days=40), "id": old},
+        )
+    assert store.forget_before(datetime.now(UTC) - timedelta(days=30)) == 1
+    assert [item.answer.question for item in store.negative_items()] == ["Ny fråga?"]
+
+
+def test_answers_of_one_conversation_share_its_id(store: FeedbackStore) -> None:
+    result = answer_result("Högst 600 000 kronor [1].", question="Hur mycket?")
+    answer_id = store.record_answer(result, [], "samtal-1")
+    with store.engine.connect() as connection:
+        stored = connection.execute(text("SELECT conversation_id FROM answers WHERE id = :id"), {"id": answer_id})
+        assert stored.scalar() == "samtal-1"
 
 
 def test_feedback_on_an_answer_never_shown_is_refused(store: FeedbackStore) -> None:

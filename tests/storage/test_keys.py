@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
-from kraftbot.storage.keys import KeyExists, KeyStore, key_hash
+from kraftbot.storage.keys import KeyExists, KeyStore
+from kraftbot.storage.tokens import token_hash
 
 
 def test_a_key_opens_the_api_until_it_is_revoked(engine: Engine) -> None:
@@ -24,7 +25,7 @@ def test_only_the_hash_is_stored(engine: Engine) -> None:
     with engine.connect() as connection:
         stored = [tuple(map(str, row)) for row in connection.execute(text("SELECT * FROM api_keys"))]
     assert not any(key in value for row in stored for value in row)
-    assert any(key_hash(key) in row for row in stored)
+    assert any(token_hash(key) in row for row in stored)
 
 
 def test_a_name_is_used_once(engine: Engine) -> None:

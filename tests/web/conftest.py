@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.index.store import build_index, load_index
 from kraftbot.retrieval.retriever import Retriever
 from kraftbot.settings import load_settings
-from kraftbot.storage.feedback import FeedbackStore
+from kraftbot.storage.migrate import open_url
+from kraftbot.storage.stores import Stores, open_stores
 
 from ..conftest import copy_corpus
 
@@ -30,8 +30,8 @@ def assistant(tmp_path_factory, embedder) -> Assistant:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> FeedbackStore:
-    return FeedbackStore(create_engine(f"sqlite:///{tmp_path / 'kraftbot.db'}"), "default")
+def stores(tmp_path: Path) -> Stores:
+    return open_stores(open_url(f"sqlite:///{tmp_path / 'kraftbot.db'}"), "default")
 
 
 def parse_events(stream: str) -> list[tuple[str, dict]]:
@@ -41,3 +41,9 @@ def parse_events(stream: str) -> list[tuple[str, dict]]:
         lines = dict(line.split(": ", 1) for line in block.splitlines())
         events.append((lines["event"], json.loads(lines["data"])))
     return events
+
+
+@pytest.fixture
+def store(stores: Stores):
+    """The answers and feedback of `stores`, for tests that read what was stored."""
+    return stores.feedback

@@ -4,9 +4,12 @@ whole), feedback stored, failures as Swedish messages."""
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.errors import BackendError
@@ -23,8 +26,8 @@ def _ask(client: TestClient, question: str, history: list[str] | None = None) ->
         return parse_events(response.read().decode("utf-8"))
 
 
-def test_the_sources_come_before_the_answer_and_the_answer_comes_once(assistant: Assistant, store) -> None:
-    events = _ask(TestClient(build_app(assistant, store)), QUESTION)
+def test_the_sources_come_before_the_answer_and_the_answer_comes_once(stores, assistant: Assistant) -> None:
+    events = _ask(TestClient(build_app(assistant, stores)), QUESTION)
     names = [name for name, _ in events]
     assert names == ["status", "sources", "status", "answer", "done"]
     assert all(data["text"].startswith("⏳") for name, data in events if name == "status")
@@ -35,8 +38,8 @@ def test_the_sources_come_before_the_answer_and_the_answer_comes_once(assistant:
     assert answer["citations"][0]["quote"] in answer["text"].replace(" [1]", "")
 
 
-def test_a_down_vote_with_a_comment_is_stored_with_the_conversation(assistant: Assistant, store) -> None:
-    client = TestClient(build_app(assistant, store))
+def test_a_down_vote_with_a_comment_is_stored_with_the_conversation(stores, assistant: Assistant, store) -> None:
+    client = TestClient(build_app(assistant, stores))
     answer_id = dict(_ask(client, "Och vem får söka där?", ["Vad är Starta er AI-resa?"]))["answer"]["id"]
     response = client.post(
         "/api/feedback", json={"answer_id": answer_id, "rating": "down", "comment": "Fel, 070-1234567"}
@@ -47,16 +50,17 @@ def test_a_down_vote_with_a_comment_is_stored_with_the_conversation(assistant: A
     assert item.comments == ["Fel, [telefonnummer borttaget]"] and item.answer.index_name == "default"
 
 
-def test_feedback_must_name_a_shown_answer_and_a_rating(assistant: Assistant, store: FeedbackStore) -> None:
-    client = TestClient(build_app(assistant, store))
+def test_feedback_must_name_a_shown_answer_and_a_rating(stores, assistant: Assistant) -> None:
+    client = TestClient(build_app(assistant, stores))
     assert client.post("/api/feedback", json={"answer_id": "okänd", "rating": "up"}).status_code == 404
     assert client.post("/api/feedback", json={"answer_id": "x", "rating": "kanske"}).status_code == 422
 
 
-def test_an_empty_question_gets_a_swedish_message_and_nothing_is_stored(assistant: Assistant, store) -> None:
-    events = _ask(TestClient(build_app(assistant, store)), "   ")
+def test_an_empty_question_gets_a_swedish_message_and_nothing_is_stored(stores, assistant: Assistant) -> None:
+    events = _ask(TestClient(build_app(assistant, stores)), "   ")
     assert [name for name, _ in events] == ["status", "error", "done"]
     assert "tom" in dict(events)["error"]["text"]
+    assert _stored_answers(stores) == 0
 
 
 @pytest.mark.parametrize(
@@ -65,14 +69,19 @@ def test_an_empty_question_gets_a_swedish_message_and_nothing_is_stored(assistan
     ids=["backend-down", "bug"],
 )
 def test_failures_become_a_swedish_message(
-    assistant: Assistant, store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error, message
+    stores,
+    assistant: Assistant,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error,
+    message,
 ) -> None:
     def failing(question: str, history: list[str] | None = None) -> None:
         raise error  # fault injection: the follow-up's model, or a bug deep in the answer path
 
     monkeypatch.setattr(assistant, "prepare", failing)
     with caplog.at_level(logging.ERROR, logger="kraftbot.web.app"):
-        events = _ask(TestClient(build_app(assistant, store)), QUESTION)
+        events = _ask(TestClient(build_app(assistant, stores)), QUESTION)
     assert dict(events)["error"]["text"] == message and "answer" not in dict(events)
     assert caplog.records, "the failure is logged in English"
 
@@ -93,10 +102,37 @@ def test_a_source_card_per_document_with_its_date() -> None:
     assert cards[0].date == "2022"
 
 
-def test_a_long_conversation_keeps_its_last_turns(assistant: Assistant, store: FeedbackStore) -> None:
+def test_a_long_conversation_keeps_its_last_turns(stores, assistant: Assistant, store: FeedbackStore) -> None:
     earlier = [f"Fråga nummer {n} om Starta er AI-resa?" for n in range(30)]
-    events = _ask(TestClient(build_app(assistant, store)), "Och hur mycket kunde man få där?", earlier)
+    events = _ask(TestClient(build_app(assistant, stores)), "Och hur mycket kunde man få där?", earlier)
     answer_id = dict(events)["answer"]["id"]
     store.add_feedback(answer_id, "down")
     [item] = store.negative_items()
     assert item.answer.history == earlier[-20:]
+
+
+def test_answers_past_their_retention_are_deleted_when_the_server_starts(stores, assistant: Assistant) -> None:
+    answer_id = stores.feedback.record_answer(assistant.ask(QUESTION, []), [])
+    with stores.feedback.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE answers SET created = :old WHERE id = :id"),
+            {"old": datetime.now(UTC) - timedelta(days=10), "id": answer_id},
+        )
+    with TestClient(build_app(assistant, stores, retention_days=7)) as client:
+        deadline = time.monotonic() + 5
+        while _stored_answers(stores) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/healthz").status_code == 200
+    assert _stored_answers(stores) == 0
+
+
+def test_the_chat_page_s_conversation_id_is_stored_with_its_answers(stores, assistant: Assistant) -> None:
+    client = TestClient(build_app(assistant, stores))
+    client.post("/api/ask", json={"question": QUESTION, "conversation": "3f2a"})
+    with stores.feedback.engine.connect() as connection:
+        assert connection.execute(text("SELECT conversation_id FROM answers")).scalars().all() == ["3f2a"]
+
+
+def _stored_answers(stores) -> int:
+    with stores.feedback.engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM answers")).scalar_one()

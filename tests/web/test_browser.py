@@ -1,6 +1,6 @@
 """The chat page in a real headless Chromium against the real server on loopback: sources before
 the answer, no text ever withdrawn, 👎 with a comment stored, a follow-up, a reload that keeps the
-conversation, "Avbryt", and the server gone."""
+conversation, "Avbryt", the server gone, and a chat behind sign-in."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kraftbot.answering.pipeline import Assistant
-from kraftbot.storage.feedback import FeedbackStore, StoredAnswer
+from kraftbot.settings import ServerSettings
+from kraftbot.storage.feedback import StoredAnswer
 from kraftbot.web.app import build_app
 from kraftbot.web.background import BackgroundServer
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("chromedriver") is None, reason="scripts/browser.sh installs chromedriver"),
+    pytest.mark.skipif(shutil.which("chromedriver") is None, reason="scripts/system_tools.sh installs chromedriver"),
 ]
 
 # Every state of the conversation as the page shows it, recorded on each change.
@@ -50,11 +51,11 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def serve(store: FeedbackStore) -> Iterator[Callable[[Assistant], BackgroundServer]]:
+def serve(stores) -> Iterator[Callable[..., BackgroundServer]]:
     servers: list[BackgroundServer] = []
 
-    def start(assistant: Assistant) -> BackgroundServer:
-        servers.append(BackgroundServer(build_app(assistant, store)))
+    def start(assistant: Assistant, config: ServerSettings | None = None) -> BackgroundServer:
+        servers.append(BackgroundServer(build_app(assistant, stores, config)))
         return servers[-1]
 
     yield start
@@ -148,3 +149,25 @@ def test_the_server_gone_gives_a_swedish_message(browser, serve, assistant) -> N
     _ask(browser, "Hur mycket kan man få?")
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".error"), 20)
     assert "går inte att nå" in browser.find_element(By.CSS_SELECTOR, ".error").text
+
+
+def test_a_chat_behind_sign_in_asks_first_and_signs_out(browser, serve, assistant, stores) -> None:
+    from selenium.webdriver.common.by import By
+
+    stores.users.add("anna", "ett-långt-lösenord")
+    server = serve(assistant, ServerSettings(chat_sign_in=True))
+    browser.get(server.url)
+    assert "/signin" in browser.current_url and browser.find_elements(By.ID, "question") == []
+    browser.find_element(By.ID, "name").send_keys("anna")
+    browser.find_element(By.ID, "password").send_keys("fel-lösenord\n")
+    _wait(browser, lambda d: "Fel användarnamn eller lösenord" in d.page_source)
+    browser.find_element(By.ID, "password").send_keys("ett-långt-lösenord\n")
+    _wait(browser, lambda d: d.find_elements(By.ID, "question"))
+    assert "Inloggad som anna" in browser.page_source
+    assert browser.get_cookie("kraftbot_session")["httpOnly"] is True
+    _ask(browser, "Hur mycket pengar kunde man få i Starta er AI-resa?")
+    _wait(browser, lambda d: _answers(d))
+    browser.find_element(By.CSS_SELECTOR, ".signout button").click()
+    _wait(browser, lambda d: "Du är utloggad" in d.page_source)
+    browser.get(server.url)
+    assert "/signin" in browser.current_url

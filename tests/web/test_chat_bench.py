@@ -12,8 +12,8 @@ from kraftbot.web.background import BackgroundServer
 from .conftest import QUESTION
 
 
-def test_several_users_at_once_are_timed_and_told_their_place(assistant, store) -> None:
-    server = BackgroundServer(build_app(assistant, store))
+def test_several_users_at_once_are_timed_and_told_their_place(stores, assistant) -> None:
+    server = BackgroundServer(build_app(assistant, stores))
     try:
         alone = asyncio.run(run_users(server.url, [QUESTION] * 2, users=1))
         crowd = asyncio.run(run_users(server.url, [QUESTION] * 4, users=4))
@@ -25,16 +25,16 @@ def test_several_users_at_once_are_timed_and_told_their_place(assistant, store) 
     assert "| 4 | 4 |" in report and "place 0" in report
 
 
-def test_the_load_run_counts_chat_and_api_answers_and_errors(assistant, store) -> None:
+def test_the_load_run_counts_chat_and_api_answers_and_errors(stores, assistant) -> None:
     from kraftbot.bench.load import render_load_report, run_load
     from kraftbot.settings import ServerSettings
 
-    server = BackgroundServer(build_app(assistant, store, ServerSettings(public_api=True, rate_limit_per_minute=0)))
+    server = BackgroundServer(build_app(assistant, stores, ServerSettings(public_api=True, rate_limit_per_minute=0)))
     try:
         run = asyncio.run(run_load(server.url, [QUESTION, "Vad kostar en pizza?"], users=2, seconds=2.0))
     finally:
         server.stop()
     kinds = {request.kind for request in run.requests}
     assert kinds == {"chat", "api"} and all(request.ok for request in run.requests)
-    report = render_load_report(run, "kraftbot bench load")
-    assert "| chat |" in report and "| api |" in report and "answers/s" in report
+    report = render_load_report(run, "kraftbot bench load", 1)
+    assert "| chat |" in report and "| api |" in report and "answers/s" in report and "1 answered at once" in report

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-from sqlalchemy import create_engine
 
 from kraftbot.settings import ServerSettings
 from kraftbot.storage.keys import KeyStore
@@ -19,13 +18,13 @@ from .conftest import QUESTION
 
 
 @pytest.fixture
-def keys(tmp_path) -> KeyStore:
-    return KeyStore(create_engine(f"sqlite:///{tmp_path / 'keys.db'}"))
+def keys(stores) -> KeyStore:
+    return stores.keys
 
 
 @pytest.fixture
-def server(assistant, store, keys) -> Iterator[BackgroundServer]:
-    running = BackgroundServer(build_app(assistant, store, ServerSettings(max_body_bytes=20_000), keys))
+def server(stores, assistant, keys) -> Iterator[BackgroundServer]:
+    running = BackgroundServer(build_app(assistant, stores, ServerSettings(max_body_bytes=20_000)))
     yield running
     running.stop()
 
@@ -73,8 +72,8 @@ def test_no_key_a_wrong_key_or_a_revoked_key_is_refused(server, keys) -> None:
     assert httpx.get(f"{server.url}v1/models").status_code == 401
 
 
-def test_a_public_api_needs_no_key(assistant, store, keys) -> None:
-    server = BackgroundServer(build_app(assistant, store, ServerSettings(public_api=True), keys))
+def test_a_public_api_needs_no_key(stores, assistant, keys) -> None:
+    server = BackgroundServer(build_app(assistant, stores, ServerSettings(public_api=True)))
     try:
         assert httpx.get(f"{server.url}v1/models").json()["data"][0]["id"] == "kraftbot"
     finally:

@@ -27,8 +27,8 @@ def test_a_client_over_the_limit_waits_until_its_oldest_question_is_a_minute_old
     assert all(RateLimiter(0).allow("a") for _ in range(100)), "0 = no limit"
 
 
-def test_the_chat_and_the_api_say_so_in_swedish(assistant, store) -> None:
-    app = build_app(assistant, store, ServerSettings(rate_limit_per_minute=1, public_api=True))
+def test_the_chat_and_the_api_say_so_in_swedish(stores, assistant) -> None:
+    app = build_app(assistant, stores, ServerSettings(rate_limit_per_minute=1, public_api=True))
     client = TestClient(app)
     body = {"question": QUESTION, "history": []}
     assert client.post("/api/ask", json=body).status_code == 200

@@ -14,6 +14,7 @@ from typing import Literal
 
 from kraftbot.errors import BackendError
 from kraftbot.llm.base import ChatMessage, GenerationBackend
+from kraftbot.text.redact import redact
 from kraftbot.values import Passage
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,9 @@ def standalone(
         candidate = Rewrite(rewritten, retrieve(rewritten), "model")
         log.info(
             "Follow-up rewrites: model %r (%.3f), rule %r (%.3f)",
-            rewritten,
+            redact(rewritten),
             _strength(candidate.passages),
-            rule,
+            redact(rule),
             _strength(best.passages),
         )
         if _strength(candidate.passages) > _strength(best.passages):

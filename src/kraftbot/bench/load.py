@@ -1,9 +1,12 @@
 """`kraftbot bench load`: many clients of the chat and the API at once, for minutes, on loopback.
 
 Each simulated user asks the dev questions in turn, every other one through the chat's `/api/ask`
-(read to its last event) and through `/v1/chat/completions`, until time is up. Reported per kind:
-answers, errors (a non-200 or an `error` event), p50/p95; the throughput; the process's resident
-memory at start and end (the server runs in this process).
+(read to its last event) and through `/v1/chat/completions`, until time is up. Every third question
+is a follow-up, sent with the user's previous question as history, so that with
+`followup.model_rewrite` on the model (in process, or a model server behind `llm.backend = "openai"`)
+is called under load too. Reported per kind: answers, errors (a non-200 or an `error` event),
+p50/p95; the number of follow-ups; the throughput; the process's resident memory at start and end
+(the server runs in this process).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import psutil
 from kraftbot.bench import machine_note
 from kraftbot.evaluation.metrics import percentile
 
+FOLLOWUP_EVERY = 3  # every third question of a user is a follow-up of the one before
+ASSISTANT_TURN = {"role": "assistant", "content": "…"}
+
 
 @dataclass(frozen=True)
 class Request:
@@ -28,6 +34,7 @@ class Request:
     kind: str  # "chat" or "api"
     seconds: float
     ok: bool
+    followup: bool = False  # asked with the previous question as history
 
 
 @dataclass(frozen=True)
@@ -39,56 +46,76 @@ class LoadRun:
     rss_end_mb: float
 
 
-async def _chat(client: httpx.AsyncClient, url: str, question: str) -> bool:
-    async with client.stream("POST", f"{url}api/ask", json={"question": question, "history": []}) as response:
+async def _chat(client: httpx.AsyncClient, url: str, question: str, history: list[str]) -> bool:
+    async with client.stream("POST", f"{url}api/ask", json={"question": question, "history": history}) as response:
         body = (await response.aread()).decode("utf-8")
     return response.status_code == 200 and "event: answer" in body
 
 
-async def _api(client: httpx.AsyncClient, url: str, question: str) -> bool:
-    body = {"model": "kraftbot", "messages": [{"role": "user", "content": question}]}
+def api_messages(question: str, history: list[str]) -> list[dict[str, str]]:
+    """The conversation as an API client sends it: each earlier question with a stand-in answer (only
+    the user messages count as history), then the question."""
+    earlier = [message for turn in history for message in ({"role": "user", "content": turn}, ASSISTANT_TURN)]
+    return [*earlier, {"role": "user", "content": question}]
+
+
+async def _api(client: httpx.AsyncClient, url: str, question: str, history: list[str]) -> bool:
+    body = {"model": "kraftbot", "messages": api_messages(question, history)}
     response = await client.post(f"{url}v1/chat/completions", json=body)
     return response.status_code == 200 and bool(response.json()["choices"][0]["message"]["content"])
 
 
 async def _user(
-    client: httpx.AsyncClient, url: str, questions: Sequence[str], first: int, deadline: float
+    client: httpx.AsyncClient, url: str, questions: Sequence[str], first: int, deadline: float, followup_every: int
 ) -> list[Request]:
     done: list[Request] = []
     kinds = [("chat", _chat), ("api", _api)]
     asks = cycle(kinds[first % 2 :] + kinds[: first % 2])  # half the users start with the API
-    for question in cycle(questions[first:] + questions[:first]):
+    previous: str | None = None
+    for number, question in enumerate(cycle(questions[first:] + questions[:first]), start=1):
         if time.perf_counter() >= deadline:
             break
         kind, ask = next(asks)
+        followup = previous is not None and followup_every > 0 and number % followup_every == 0
+        history = [previous] if followup and previous is not None else []
         started = time.perf_counter()
         try:
-            ok = await ask(client, url, question)
+            ok = await ask(client, url, question, history)
         except httpx.HTTPError:
             ok = False
-        done.append(Request(kind, time.perf_counter() - started, ok))
+        done.append(Request(kind, time.perf_counter() - started, ok, followup))
+        previous = question
     return done
 
 
-async def run_load(url: str, questions: Sequence[str], users: int, seconds: float) -> LoadRun:
+async def run_load(
+    url: str, questions: Sequence[str], users: int, seconds: float, *, followup_every: int = FOLLOWUP_EVERY
+) -> LoadRun:
+    """Ask for `seconds` with `users` clients at once; every `followup_every`-th question of a user
+    carries the previous one as history (0: none do)."""
     process = psutil.Process()
     rss_start = process.memory_info().rss / 2**20
     started = time.perf_counter()
     deadline = started + seconds
     async with httpx.AsyncClient(timeout=300) as client:
-        shares = await asyncio.gather(*(_user(client, url, questions, i, deadline) for i in range(users)))
+        shares = await asyncio.gather(
+            *(_user(client, url, questions, i, deadline, followup_every) for i in range(users))
+        )
     elapsed = time.perf_counter() - started
     requests = [r for share in shares for r in share]
     return LoadRun(requests, users, elapsed, rss_start, process.memory_info().rss / 2**20)
 
 
-def render_load_report(run: LoadRun, command: str) -> str:
+def render_load_report(run: LoadRun, command: str, workers: int, *, backend_note: str = "") -> str:
+    """The report; `workers` is how many questions the server answered at once, `backend_note` (e.g.
+    which model server rewrote the follow-ups) is printed as is."""
     lines = [
         "# Load: the chat and the API at once",
         "",
         f"Command: `{command}`. Machine: {machine_note()}. {run.users} users for {run.seconds:.0f} s on loopback,"
-        " one answer at a time (`server.answer_workers` = 1), no rate limit, in-process server.",
+        f" {workers} answered at once (`server.answer_workers`), no rate limit, in-process server.",
         "",
+        *([backend_note, ""] if backend_note else []),
         "| kind | answers | errors | p50 s | p95 s |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -99,8 +126,11 @@ def render_load_report(run: LoadRun, command: str) -> str:
             p50, p95 = percentile(times, [50, 95])
             lines.append(f"| {kind} | {len(times)} | {errors} | {p50:.3f} | {p95:.3f} |")
     answered = sum(r.ok for r in run.requests)
+    followups = [r for r in run.requests if r.followup]
     lines += [
         "",
+        f"Follow-ups: {len(followups)} of {len(run.requests)} questions were asked with the previous question as"
+        f" history ({sum(not r.ok for r in followups)} errors).",
         f"Throughput: {answered / run.seconds:.2f} answers/s. Resident memory: {run.rss_start_mb:.0f} MB at start,"
         f" {run.rss_end_mb:.0f} MB at the end ({(run.rss_end_mb / run.rss_start_mb - 1) * 100:+.1f}%).",
     ]

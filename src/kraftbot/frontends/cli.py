@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from kraftbot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from kraftbot.values import Citation
+    from kraftbot.web.background import BackgroundServer
 
 log = logging.getLogger("kraftbot")
 
@@ -86,13 +87,22 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
-    from kraftbot.storage.database import create_database_engine
     from kraftbot.storage.feedback import FeedbackStore, export_negative
+    from kraftbot.storage.migrate import open_database
 
-    lines = export_negative(FeedbackStore(create_database_engine(settings), args.index))
+    lines = export_negative(FeedbackStore(open_database(settings), args.index))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     print(f"{len(lines)} answers with 👎 written to {args.out} (fill in facts and sources before evaluating)")
+    return 0
+
+
+def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.storage.database import database_url
+    from kraftbot.storage.migrate import open_database, revision, shown_url
+
+    engine = open_database(settings)
+    print(f"Database {shown_url(database_url(settings))} is at revision {revision(engine)}")
     return 0
 
 
@@ -110,10 +120,10 @@ def _print_rows(rows: Iterable[tuple[str, ...]]) -> None:
 
 
 def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from kraftbot.storage.database import create_database_engine
     from kraftbot.storage.keys import KeyExists, KeyStore
+    from kraftbot.storage.migrate import open_database
 
-    keys = KeyStore(create_database_engine(settings))
+    keys = KeyStore(open_database(settings))
     if args.keys_command == "create":
         try:
             key = keys.create(args.name)
@@ -134,10 +144,10 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    from kraftbot.storage.database import create_database_engine
+    from kraftbot.storage.migrate import open_database
     from kraftbot.storage.users import UserError, UserStore
 
-    users = UserStore(create_database_engine(settings))
+    users = UserStore(open_database(settings))
     if args.users_command == "add":
         password = sys.stdin.readline().rstrip("\n")  # from stdin, never from the command line or the log
         try:
@@ -201,8 +211,17 @@ def _cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench_command(args: argparse.Namespace) -> str:
-    """The command line as typed, for a report to say how it was made."""
-    return "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else f"kraftbot bench {args.target}"
+    """The command line as typed, with the KRAFTBOT_ settings of the environment (keys and URLs, which
+    may hold passwords, left out), for a report to say how it was made."""
+    import os
+
+    settings = " ".join(
+        f"{name}={value}"
+        for name, value in sorted(os.environ.items())
+        if name.startswith("KRAFTBOT_") and not any(secret in name for secret in ("KEY", "URL", "PASSWORD"))
+    )
+    command = "kraftbot " + " ".join(sys.argv[1:]) if sys.argv[1:] else f"kraftbot bench {args.target}"
+    return f"{settings} {command}" if settings else command
 
 
 def _save_report(path: Path, text: str) -> None:
@@ -250,24 +269,21 @@ def _cmd_bench_openmp(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @contextmanager
-def _bench_server(settings: Settings, index_name: str) -> Iterator[str]:
+def _bench_server(settings: Settings, index_name: str) -> Iterator[BackgroundServer]:
     """The server as `kraftbot serve` builds it, on a loopback port, with a scratch database, no rate
-    limit (one benchmark client asks it all) and an open `/v1`; yields its URL."""
+    limit (one benchmark client asks it all) and an open `/v1`."""
     import tempfile
 
-    from sqlalchemy import create_engine
-
-    from kraftbot.assistant import build_assistant
-    from kraftbot.storage.feedback import FeedbackStore
-    from kraftbot.web.app import build_app
+    from kraftbot.frontends.web import server_app
+    from kraftbot.storage.migrate import open_url
+    from kraftbot.storage.stores import open_stores
     from kraftbot.web.background import BackgroundServer
 
     with tempfile.TemporaryDirectory() as scratch:
-        store = FeedbackStore(create_engine(f"sqlite:///{Path(scratch) / 'bench.db'}"), index_name)
-        config = settings.server.model_copy(update={"rate_limit_per_minute": 0, "public_api": True})
-        server = BackgroundServer(build_app(build_assistant(settings, index_name), store, config))
+        stores = open_stores(open_url(f"sqlite:///{Path(scratch) / 'bench.db'}"), index_name)
+        server = BackgroundServer(server_app(settings, index_name, stores, rate_limit_per_minute=0, public_api=True))
         try:
-            yield server.url
+            yield server
         finally:
             server.stop()
 
@@ -283,9 +299,10 @@ def _cmd_bench_chat(args: argparse.Namespace, settings: Settings) -> int:
 
     from kraftbot.bench import chat_latency
 
-    with _bench_server(settings, args.index) as url:
+    with _bench_server(settings, args.index) as server:
         results = {
-            users: asyncio.run(chat_latency.run_users(url, _bench_questions(args), users)) for users in args.users
+            users: asyncio.run(chat_latency.run_users(server.url, _bench_questions(args), users))
+            for users in args.users
         }
     text = chat_latency.render_chat_report(results, _bench_command(args))
     _save_report(args.report, text)
@@ -298,9 +315,25 @@ def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
 
     from kraftbot.bench import load
 
-    with _bench_server(settings, args.index) as url:
-        run = asyncio.run(load.run_load(url, _bench_questions(args), args.users, args.minutes * 60))
-    text = load.render_load_report(run, _bench_command(args))
+    note = ""
+    with ExitStack() as running:
+        if args.llama_server:
+            from kraftbot.llm.factory import gguf_path
+            from kraftbot.llm.llamacpp_server import MODEL_ALIAS, llamacpp_server
+
+            model = gguf_path(settings)
+            api_base = running.enter_context(llamacpp_server(model, settings.cpu_threads(settings.llm.threads)))
+            settings = settings.model_copy(deep=True)
+            settings.llm.backend, settings.llm.api_base, settings.llm.model = "openai", api_base, MODEL_ALIAS
+            settings.followup.model_rewrite = True
+            note = (
+                f"Model: `llm.backend = openai` against llama.cpp's own server on loopback ({model.name}, one "
+                "request at a time), every follow-up rewritten by it (`followup.model_rewrite`)."
+            )
+        server = running.enter_context(_bench_server(settings, args.index))
+        run = asyncio.run(load.run_load(server.url, _bench_questions(args), args.users, args.minutes * 60))
+        workers = server.app.state.service.queue.workers
+    text = load.render_load_report(run, _bench_command(args), workers, backend_note=note)
     _save_report(args.report, text)
     print(text)
     return 0
@@ -382,6 +415,12 @@ def build_parser() -> argparse.ArgumentParser:
     remove.set_defaults(handler=_cmd_users)
     users_commands.add_parser("list", help="names, roles and dates").set_defaults(handler=_cmd_users)
 
+    database = commands.add_parser("db", help="the database (users, keys, answers, feedback)")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser(
+        "upgrade", help="migrate it to the newest schema (kraftbot serve also does this when it starts)"
+    ).set_defaults(handler=_cmd_db_upgrade)
+
     _add_eval_command(commands)
     tuning = commands.add_parser("tune", help="fit the ranking and answerability models on a question file")
     tuning.add_argument("--questions", default="eval/kraftsamling.jsonl", help="question file (the dev set)")
@@ -460,6 +499,11 @@ def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     _add_question_arguments(load, "only the first N questions (asked in turn)")
     load.add_argument("--users", type=int, default=16, help="clients at once")
     load.add_argument("--minutes", type=float, default=5.0, help="how long")
+    load.add_argument(
+        "--llama-server",
+        action="store_true",
+        help="the openai backend against llama.cpp's own server on loopback (follow-ups rewritten by the model)",
+    )
     load.add_argument("--report", type=Path, default=Path("eval/reports/load.md"))
     load.set_defaults(handler=_cmd_bench_load)
 

@@ -8,7 +8,14 @@ from kraftbot.errors import ConfigurationError
 from kraftbot.llm.base import GenerationBackend
 from kraftbot.llm.packaged import PACKAGED_GENERATOR, ensure_model
 from kraftbot.runtime.devices import resolve_device
-from kraftbot.settings import Settings
+from kraftbot.settings import LLMSettings, Settings
+
+
+def gguf_path(settings: Settings) -> Path:
+    """The GGUF file llama.cpp runs: `llm.model`, else the packaged generator (assembled and verified)."""
+    if settings.llm.model:
+        return Path(settings.llm.model)
+    return ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir)
 
 
 def build_backend(settings: Settings) -> GenerationBackend:
@@ -16,20 +23,30 @@ def build_backend(settings: Settings) -> GenerationBackend:
     if config.backend == "llamacpp":
         from kraftbot.llm.llamacpp_backend import LlamaCppBackend
 
-        path = Path(config.model) if config.model else ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir)
+        path = gguf_path(settings)
         return LlamaCppBackend(path, config.n_ctx, settings.cpu_threads(config.threads), config.temperature)
     if config.backend == "transformers":
         from kraftbot.llm.transformers_backend import TransformersBackend
 
         if not config.model:
             raise ConfigurationError("llm.backend = 'transformers' needs llm.model (a model id or local path)")
-        return TransformersBackend(config.model, resolve_device(config.device), config.temperature)
+        return TransformersBackend(
+            config.model, resolve_device(config.device), config.temperature, config.max_concurrency
+        )
     if config.backend == "openai":
         from kraftbot.llm.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(config.api_base, config.model, config.api_key, config.timeout_s, config.temperature)
+        return OpenAIBackend(
+            config.api_base, config.model, config.api_key, config.timeout_s, config.temperature, config.max_concurrency
+        )
     if config.backend == "extractive":
         from kraftbot.llm.extractive_backend import ExtractiveBackend
 
         return ExtractiveBackend()
     raise ConfigurationError(f"Unknown llm.backend {config.backend!r}")
+
+
+def concurrent_answers(config: LLMSettings) -> int:
+    """How many questions the backend can serve at once: a model server or a batching GPU model
+    takes `llm.max_concurrency`; one in-process llama.cpp model (one KV cache) takes one."""
+    return config.max_concurrency if config.backend in ("openai", "transformers") else 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,9 +44,17 @@ class OpenAIBackend:
     name = "openai"
 
     def __init__(
-        self, api_base: str, model: str, api_key: str = "", timeout_s: float = 60.0, temperature: float = 0.1
+        self,
+        api_base: str,
+        model: str,
+        api_key: str = "",
+        timeout_s: float = 60.0,
+        temperature: float = 0.1,
+        max_concurrency: int = 8,
     ) -> None:
         self.url = api_base.rstrip("/") + "/chat/completions"
+        # At most this many requests in flight: more would only queue inside the model server.
+        self._in_flight = threading.BoundedSemaphore(max_concurrency)
         self.model_id = model or "default"
         self.temperature = temperature
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -63,7 +72,10 @@ class OpenAIBackend:
     def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
         events = 0
         try:
-            with self._client.stream("POST", self.url, json=self._body(messages, max_new_tokens)) as response:
+            with (
+                self._in_flight,
+                self._client.stream("POST", self.url, json=self._body(messages, max_new_tokens)) as response,
+            ):
                 if response.status_code >= 400:
                     log.error("%s answered HTTP %s: %s", self.url, response.status_code, response.read()[:500])
                     raise BackendError(REFUSED_STATUS.format(status=response.status_code))

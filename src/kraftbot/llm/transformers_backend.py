@@ -1,4 +1,8 @@
-"""Any Hugging Face causal LM (id or local path): bf16 on the GPU when present, else CPU float32."""
+"""Any Hugging Face causal LM (id or local path): bf16 on the GPU when present, else CPU float32.
+
+`generate` calls from concurrent questions are batched into shared `model.generate` calls (up to
+`llm.max_concurrency` prompts, left-padded): `llm.batching`. A stream is generated on its own.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from kraftbot.errors import BackendError
-from kraftbot.llm.base import ChatMessage, generate_by_streaming
+from kraftbot.llm.base import ChatMessage
+from kraftbot.llm.batching import Batcher
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ def _plain_prompt(messages: list[ChatMessage]) -> str:
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, model_id: str, device: str, temperature: float) -> None:
+    def __init__(self, model_id: str, device: str, temperature: float, max_batch: int = 8) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -35,29 +40,51 @@ class TransformersBackend:
         self.tokenizer = AutoTokenizer.from_pretrained(model_id)
         self.model = AutoModelForCausalLM.from_pretrained(model_id, dtype=dtype).to(device)
         self.model.eval()
+        self.tokenizer.padding_side = "left"  # generated tokens follow every prompt directly
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.batcher = Batcher(self._generate_batch, max_batch)
 
-    def _inputs(self, messages: list[ChatMessage]) -> dict[str, Any]:
+    def _prompt(self, messages: list[ChatMessage]) -> str:
         if self.tokenizer.chat_template:
-            encoded = self.tokenizer.apply_chat_template(
-                list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
-            )
-        else:
-            encoded = self.tokenizer(_plain_prompt(messages), return_tensors="pt")
+            return self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
+        return _plain_prompt(messages)
+
+    def _inputs(self, prompts: list[str]) -> dict[str, Any]:
+        # a chat template writes its own special tokens; a plain prompt gets the tokenizer's
+        plain = not self.tokenizer.chat_template
+        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=plain)
         return {key: value.to(self.device) for key, value in encoded.items()}
+
+    def _sampling(self) -> dict[str, Any]:
+        return {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
+
+    def _generate_batch(self, conversations: list[list[ChatMessage]], max_new_tokens: int) -> list[str]:
+        """One `model.generate` for several prompts; each text decoded from after its prompt."""
+        import torch
+
+        inputs = self._inputs([self._prompt(messages) for messages in conversations])
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs, max_new_tokens=max_new_tokens, pad_token_id=self.tokenizer.pad_token_id, **self._sampling()
+            )
+        prompt_length = inputs["input_ids"].shape[1]
+        return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
 
     def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        sampling = (
-            {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
-        )
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
                 self.model.generate(
-                    **self._inputs(messages), streamer=streamer, max_new_tokens=max_new_tokens, **sampling
+                    **self._inputs([self._prompt(messages)]),
+                    streamer=streamer,
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    **self._sampling(),
                 )
             except BaseException as error:  # re-raised in the consuming thread
                 failure.append(error)
@@ -74,4 +101,8 @@ class TransformersBackend:
             raise BackendError(GENERATION_FAILED) from failure[0]
 
     def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
-        return generate_by_streaming(self, messages, max_new_tokens)
+        try:
+            return self.batcher.submit(messages, max_new_tokens)
+        except Exception as error:
+            log.error("transformers generation failed: %s", error)
+            raise BackendError(GENERATION_FAILED) from error

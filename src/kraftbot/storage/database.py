@@ -1,8 +1,7 @@
-"""The database engine: `database.url`, or a SQLite file in `paths.data_dir`."""
+"""Where the database is: `database.url`, or a SQLite file in `paths.data_dir`; the tables' base."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from kraftbot.settings import Settings
@@ -11,7 +10,7 @@ SQLITE_FILE = "kraftbot.db"
 
 
 class Base(DeclarativeBase):
-    """The tables of KraftBot's database (answers, feedback, API keys, users)."""
+    """The tables of KraftBot's database; their schema is made by `storage.migrate`."""
 
 
 def database_url(settings: Settings) -> str:
@@ -20,9 +19,3 @@ def database_url(settings: Settings) -> str:
         return settings.database.url
     settings.paths.data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(settings.paths.data_dir / SQLITE_FILE).resolve()}"
-
-
-def create_database_engine(settings: Settings) -> Engine:
-    """An engine whose connections are checked before use (a restarted PostgreSQL is reconnected to);
-    each store creates the tables it needs."""
-    return create_engine(database_url(settings), pool_pre_ping=True)

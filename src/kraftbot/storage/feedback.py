@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Boolean, DateTime, Engine, ForeignKey, String, Text, select
+from sqlalchemy import JSON, Boolean, DateTime, Engine, ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kraftbot.storage.database import Base
@@ -30,7 +30,8 @@ class StoredAnswer(Base):
     __tablename__ = "answers"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(36), index=True)
     question: Mapped[str] = mapped_column(Text)
     history: Mapped[list[str]] = mapped_column(JSON)
     answer: Mapped[str] = mapped_column(Text)
@@ -71,15 +72,16 @@ class FeedbackStore:
     def __init__(self, engine: Engine, index_name: str) -> None:
         self.engine = engine
         self.index_name = index_name
-        Base.metadata.create_all(engine, tables=[StoredAnswer.__table__, StoredFeedback.__table__])
 
-    def record_answer(self, result: AnswerResult, history: list[str]) -> str:
-        """Store the answer as shown, redacted; its id is what feedback refers to."""
+    def record_answer(self, result: AnswerResult, history: list[str], conversation_id: str | None = None) -> str:
+        """Store the answer as shown, redacted; its id is what feedback refers to. `conversation_id`
+        (the chat page's, per conversation) lets staff read the conversation as it went."""
         answer_id = str(uuid.uuid4())
         citations = [{**c.shown(), "quote": redact(c.quote)} for c in result.citations]
         row = StoredAnswer(
             id=answer_id,
             created=datetime.now(UTC),
+            conversation_id=conversation_id,
             question=redact(result.question),
             history=[redact(turn) for turn in history],
             answer=redact(result.answer),
@@ -101,6 +103,14 @@ class FeedbackStore:
             session.add(
                 StoredFeedback(answer_id=answer_id, created=datetime.now(UTC), rating=rating, comment=redact(comment))
             )
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Delete the answers stored before `cutoff`, with their feedback (`database.retention_days`);
+        how many answers."""
+        with Session(self.engine) as session, session.begin():
+            old = select(StoredAnswer.id).where(StoredAnswer.created < cutoff)
+            session.execute(delete(StoredFeedback).where(StoredFeedback.answer_id.in_(old)))
+            return session.execute(delete(StoredAnswer).where(StoredAnswer.created < cutoff)).rowcount
 
     def negative_items(self) -> list[NegativeItem]:
         """Every answer with a 👎, oldest first, with its comments."""

@@ -1,13 +1,7 @@
-"""API keys for `/v1`: created once and shown once, stored only as their SHA-256.
-
-A key is 32 random bytes, so a fast hash is enough to make the stored value useless to a thief
-(passwords, which people choose, need a slow one).
-"""
+"""API keys for `/v1`: created once and shown once, stored only as their SHA-256 (`storage.tokens`)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +9,7 @@ from sqlalchemy import Boolean, DateTime, Engine, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kraftbot.storage.database import Base
+from kraftbot.storage.tokens import new_token, token_hash
 
 KEY_PREFIX = "kb-"
 
@@ -43,24 +38,19 @@ class KeyExists(ValueError):
     """A key of that name exists already."""
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 class KeyStore:
     """Creates, lists, revokes and checks API keys."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        Base.metadata.create_all(engine, tables=[StoredKey.__table__])
 
     def create(self, name: str) -> str:
         """A new key for `name`; the returned key is the only copy."""
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = new_token(KEY_PREFIX)
         with Session(self.engine) as session, session.begin():
             if session.get(StoredKey, name) is not None:
                 raise KeyExists(name)
-            session.add(StoredKey(name=name, key_hash=key_hash(key), created=datetime.now(UTC), revoked=False))
+            session.add(StoredKey(name=name, key_hash=token_hash(key), created=datetime.now(UTC), revoked=False))
         return key
 
     def list(self) -> list[KeyInfo]:
@@ -79,5 +69,5 @@ class KeyStore:
 
     def valid(self, key: str) -> bool:
         with Session(self.engine) as session:
-            row = session.scalar(select(StoredKey).where(StoredKey.key_hash == key_hash(key)))
+            row = session.scalar(select(StoredKey).where(StoredKey.key_hash == token_hash(key)))
             return row is not None and not row.revoked

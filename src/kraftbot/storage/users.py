@@ -47,7 +47,6 @@ class UserStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.hasher = PasswordHasher()
-        Base.metadata.create_all(engine, tables=[StoredUser.__table__])
 
     def add(self, name: str, password: str, role: Role = "staff") -> None:
         if len(password) < MIN_PASSWORD_CHARS:

@@ -10,16 +10,19 @@ Swedish message instead), then `done`. Nothing is streamed that could be withdra
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -27,9 +30,11 @@ from kraftbot.answering.pipeline import Assistant
 from kraftbot.errors import BackendError, QuestionRejected
 from kraftbot.settings import ServerSettings
 from kraftbot.storage.feedback import FeedbackStore, UnknownAnswer
-from kraftbot.storage.keys import KeyStore
+from kraftbot.storage.stores import Stores
 from kraftbot.text.redact import redact
 from kraftbot.values import AnswerResult, Passage
+from kraftbot.web.auth import Auth
+from kraftbot.web.housekeeping import keep_house
 from kraftbot.web.metrics import Metrics
 from kraftbot.web.openai_api import ApiError, api_router, error_response
 from kraftbot.web.queue import AnswerQueue
@@ -48,6 +53,13 @@ UNEXPECTED_FAILURE = "Något gick fel när svaret skulle tas fram. Försök igen
 MAX_HISTORY_TURNS = 20
 # Where a question is asked: the routes the rate limit counts.
 QUESTION_PATHS = ("/api/ask", "/v1/chat/completions")
+SIGN_IN_NEEDED = "Logga in för att använda KraftBot."
+SIGN_OUT_FORM = (
+    '<form class="signout" method="post" action="/signout"><span>Inloggad som {name}</span>'
+    '<button type="submit">Logga ut</button></form>'
+)
+# Threads beyond the answer workers', for sign-in checks, stored answers and feedback.
+SPARE_THREADS = 8
 
 
 class AskRequest(BaseModel):
@@ -55,6 +67,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(max_length=20_000)
     history: list[str] = Field(default_factory=list)
+    conversation: str | None = Field(None, max_length=36, description="The page's id for this conversation.")
 
 
 class FeedbackRequest(BaseModel):
@@ -120,13 +133,13 @@ class ChatService:
                 pass
             started = True
             result = await asyncio.to_thread(self.assistant.ask, question, history)
-            return result, await self._record(result, history)
+            return result, await self._record(result, history, None)
         finally:
             self.queue.leave(ticket, started)
 
-    async def _record(self, result: AnswerResult, history: list[str]) -> str:
+    async def _record(self, result: AnswerResult, history: list[str], conversation: str | None) -> str:
         self.metrics.answer(str(result.mode), result.refusal_reason, result.timings.total_s)
-        return await asyncio.to_thread(self.store.record_answer, result, history)
+        return await asyncio.to_thread(self.store.record_answer, result, history, conversation)
 
     async def events(self, request: AskRequest) -> AsyncIterator[str]:
         ticket = self.queue.join()
@@ -149,7 +162,7 @@ class ChatService:
             yield sse("sources", {"sources": [asdict(card) for card in source_cards(prepared.turn.passages)]})
             yield sse("status", {"text": CHOOSING})
             result = await asyncio.to_thread(self.assistant.answer, prepared)
-            answer_id = await self._record(result, history)
+            answer_id = await self._record(result, history, request.conversation)
         except QuestionRejected as rejected:
             yield sse("error", {"text": str(rejected)})
             return
@@ -166,14 +179,35 @@ class ChatService:
 
 
 def build_app(
-    assistant: Assistant, store: FeedbackStore, server: ServerSettings | None = None, keys: KeyStore | None = None
+    assistant: Assistant, stores: Stores, server: ServerSettings | None = None, retention_days: int = 0
 ) -> FastAPI:
-    """The server as an ASGI app: `/` the page, `/api/ask`, `/api/feedback`, `/v1`, `/healthz`,
-    `/metrics`, `/static`."""
+    """The server as an ASGI app: `/` the page, `/api/ask`, `/api/feedback`, `/signin`, `/signout`,
+    `/v1`, `/healthz`, `/metrics`, `/static`."""
     config = server or ServerSettings()
-    service = ChatService(assistant, store, config.answer_workers)
-    app = FastAPI(title="KraftBot", docs_url=None, redoc_url=None)
+    store = stores.feedback
+    service = ChatService(assistant, store, max(1, config.answer_workers))
+    auth = Auth(stores, config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Every answer worker may hold a thread for its whole question: room for them all, and for
+        # the sign-in checks and database writes that must not wait behind them.
+        threads = ThreadPoolExecutor(service.queue.workers + SPARE_THREADS, thread_name_prefix="kraftbot")
+        asyncio.get_running_loop().set_default_executor(threads)
+        housekeeping = asyncio.create_task(keep_house(stores, retention_days))
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+
+    app = FastAPI(title="KraftBot", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.service = service
+
+    async def chat_user_missing(request: Request) -> bool:
+        """Whether the chat is closed to this request (the session lookup runs off the event loop)."""
+        return config.chat_sign_in and await asyncio.to_thread(auth.user, request) is None
 
     limiter = RateLimiter(config.rate_limit_per_minute)
 
@@ -202,17 +236,26 @@ def build_app(
         status = 400 if request.url.path.startswith("/v1") else 422
         return error_response(ApiError(status, message, code="invalid_request"))
 
-    @app.get("/", response_class=HTMLResponse)
-    def page() -> str:
-        return (STATIC / "index.html").read_text(encoding="utf-8")
+    @app.get("/", response_class=HTMLResponse, response_model=None)
+    def page(request: Request) -> str | Response:
+        user = auth.user(request) if config.chat_sign_in else None
+        if config.chat_sign_in and user is None:
+            return RedirectResponse("/signin?next=/", status_code=303)
+        page = (STATIC / "index.html").read_text(encoding="utf-8")
+        signed_in = SIGN_OUT_FORM.format(name=html.escape(user.name)) if user else ""
+        return page.replace("<!--signed-in-->", signed_in)
 
     @app.post("/api/ask")
-    async def ask(request: AskRequest) -> StreamingResponse:
+    async def ask(request: AskRequest, http: Request) -> StreamingResponse:
+        if await chat_user_missing(http):
+            raise ApiError(401, SIGN_IN_NEEDED, "authentication_error")
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(service.events(request), media_type="text/event-stream", headers=headers)
 
     @app.post("/api/feedback", status_code=204)
-    async def feedback(request: FeedbackRequest) -> None:
+    async def feedback(request: FeedbackRequest, http: Request) -> None:
+        if await chat_user_missing(http):
+            raise ApiError(401, SIGN_IN_NEEDED, "authentication_error")
         try:
             await asyncio.to_thread(store.add_feedback, request.answer_id, request.rating, request.comment)
         except UnknownAnswer as unknown:
@@ -231,6 +274,7 @@ def build_app(
     def metrics() -> str:
         return service.metrics.render(len(service.queue.waiting), service.queue.running)
 
-    app.include_router(api_router(service, keys, config.public_api))
+    app.include_router(auth.router())
+    app.include_router(api_router(service, stores.keys, config.public_api))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -4,6 +4,7 @@
 "use strict";
 
 const STORE_KEY = "kraftbot-samtal";
+const CONVERSATION_KEY = "kraftbot-samtal-id";
 const conversation = document.getElementById("conversation");
 const form = document.getElementById("ask");
 const input = document.getElementById("question");
@@ -16,6 +17,16 @@ function load() {
   try { return JSON.parse(localStorage.getItem(STORE_KEY)) || []; } catch (e) { return []; }
 }
 function save() { localStorage.setItem(STORE_KEY, JSON.stringify(turns)); }
+// One id per conversation, so staff can read a conversation's answers together.
+function conversationId() {
+  let id = localStorage.getItem(CONVERSATION_KEY);
+  if (!id) {
+    // getRandomValues, not randomUUID: the page may be served over plain HTTP inside a municipality.
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(CONVERSATION_KEY, id);
+  }
+  return id;
+}
 
 function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -136,9 +147,9 @@ async function ask(question) {
   try {
     const response = await fetch("/api/ask", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question, history }), signal: running.signal,
+      body: JSON.stringify({ question, history, conversation: conversationId() }), signal: running.signal,
     });
-    if (response.status === 429) {
+    if (response.status === 429 || response.status === 401) {
       turn.error = (await response.json()).error.message; // the server's Swedish message
       return;
     }
@@ -178,8 +189,15 @@ document.getElementById("new").addEventListener("click", () => {
   if (running) running.abort();
   turns = [];
   save();
+  localStorage.removeItem(CONVERSATION_KEY);
   renderAll();
   input.focus();
+});
+// Signing out also forgets the conversation kept in this browser (a shared computer).
+const signOut = document.querySelector(".signout");
+if (signOut) signOut.addEventListener("submit", () => {
+  localStorage.removeItem(STORE_KEY);
+  localStorage.removeItem(CONVERSATION_KEY);
 });
 document.querySelectorAll(".example").forEach((button) => button.addEventListener("click", () => {
   input.value = button.textContent;
