@@ -27,3 +27,11 @@ def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assi
     assistant = Assistant(settings, retriever, backend)
     log.info("Assistant ready: index %s, follow-up rewrites by %s", index_name, assistant.backend_name)
     return assistant
+
+
+def with_fresh_index(assistant: Assistant, index_name: str = DEFAULT_INDEX) -> Assistant:
+    """The same assistant (settings, model) over the index as it is on disk now: what a re-index
+    swaps in while questions already asked finish on the old one."""
+    settings = assistant.settings
+    knowledge = load_index(settings, index_name, assistant.retriever.knowledge.embedder, progress=False)
+    return Assistant(settings, Retriever(knowledge, settings.retrieval), assistant.backend)

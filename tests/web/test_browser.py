@@ -4,10 +4,8 @@ conversation, "Avbryt", the server gone, and a chat behind sign-in."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,9 +17,11 @@ from kraftbot.storage.feedback import StoredAnswer
 from kraftbot.web.app import build_app
 from kraftbot.web.background import BackgroundServer
 
+from .browsing import answers, ask, needs_chromium, wait
+
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("chromedriver") is None, reason="scripts/system_tools.sh installs chromedriver"),
+    needs_chromium,
 ]
 
 # Every state of the conversation as the page shows it, recorded on each change.
@@ -30,24 +30,6 @@ window.__states = [];
 new MutationObserver(() => window.__states.push(document.getElementById('conversation').innerText))
   .observe(document.getElementById('conversation'), {childList: true, subtree: true, characterData: true});
 """
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1000,1200",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(shutil.which("chromedriver")))
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -63,34 +45,16 @@ def serve(stores) -> Iterator[Callable[..., BackgroundServer]]:
         server.stop()
 
 
-def _wait(driver: Any, condition: Callable[[Any], Any], seconds: float = 60) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, seconds).until(condition)
-
-
-def _answers(driver: Any) -> list[Any]:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_elements(By.CSS_SELECTOR, ".answer")
-
-
-def _ask(driver: Any, question: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.find_element(By.ID, "question").send_keys(question + "\n")
-
-
 def test_an_answer_its_feedback_a_follow_up_and_a_reload(browser, serve, assistant, store) -> None:
     from selenium.webdriver.common.by import By
 
     browser.get(serve(assistant).url)
     assert browser.execute_script("return document.documentElement.lang") == "sv"
     browser.execute_script(RECORD_STATES)
-    _ask(browser, "hur mkt pengar kan man få i starta er ai-resa")
-    _wait(browser, lambda d: len(_answers(d)) == 1 and not d.find_elements(By.CSS_SELECTOR, ".status"))
+    ask(browser, "hur mkt pengar kan man få i starta er ai-resa")
+    wait(browser, lambda d: len(answers(d)) == 1 and not d.find_elements(By.CSS_SELECTOR, ".status"))
     states = [state for state in browser.execute_script("return window.__states") if state.strip()]
-    answer = _answers(browser)[0].text.split("\n")[0]
+    answer = answers(browser)[0].text.split("\n")[0]
     first_answer = next(i for i, state in enumerate(states) if answer in state)
     assert any("Hittade källor" in state for state in states[:first_answer]), "sources shown before the answer"
     assert all(answer in state for state in states[first_answer:]), "an answer once shown is never withdrawn"
@@ -101,19 +65,19 @@ def test_an_answer_its_feedback_a_follow_up_and_a_reload(browser, serve, assista
     browser.find_element(By.CSS_SELECTOR, ".feedback .down").click()
     browser.find_element(By.CSS_SELECTOR, ".comment textarea").send_keys("Jag ville veta totalbudgeten")
     browser.find_element(By.CSS_SELECTOR, ".send-comment").click()
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".thanks"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".thanks"))
     [item] = store.negative_items()
     assert item.comments == ["Jag ville veta totalbudgeten"] and "600 000" in item.answer.answer
 
-    _ask(browser, "och vem får söka?")
-    _wait(browser, lambda d: len(_answers(d)) == 2)
-    assert "Kommuner och civilsamhällesorganisationer" in _answers(browser)[1].text
+    ask(browser, "och vem får söka?")
+    wait(browser, lambda d: len(answers(d)) == 2)
+    assert "Kommuner och civilsamhällesorganisationer" in answers(browser)[1].text
 
     browser.refresh()
-    _wait(browser, lambda d: len(_answers(d)) == 2)
+    wait(browser, lambda d: len(answers(d)) == 2)
     assert browser.find_elements(By.CSS_SELECTOR, ".thanks"), "the conversation survives a reload"
     browser.find_element(By.ID, "new").click()
-    assert not _answers(browser)
+    assert not answers(browser)
 
 
 def test_stop_ends_a_question_and_frees_the_server(browser, serve, assistant, store, monkeypatch) -> None:
@@ -128,16 +92,16 @@ def test_stop_ends_a_question_and_frees_the_server(browser, serve, assistant, st
     monkeypatch.setattr(assistant, "prepare", slow_prepare)
     server = serve(assistant)
     browser.get(server.url)
-    _ask(browser, "Vem får söka pengar i Starta er AI-resa?")
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".status"))
+    ask(browser, "Vem får söka pengar i Starta er AI-resa?")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".status"))
     browser.find_element(By.ID, "stop").click()
-    _wait(browser, lambda d: "Frågan avbröts." in d.find_element(By.ID, "conversation").text, 5)
+    wait(browser, lambda d: "Frågan avbröts." in d.find_element(By.ID, "conversation").text, 5)
     service = server.app.state.service
-    _wait(browser, lambda d: service.queue.running == 0 and not service.queue.waiting, 10)
+    wait(browser, lambda d: service.queue.running == 0 and not service.queue.waiting, 10)
     time.sleep(3.5)  # past the slow step: the abandoned question must not go on to an answer
     with Session(store.engine) as session:
         assert session.scalar(select(func.count()).select_from(StoredAnswer)) == 0
-    assert not _answers(browser)
+    assert not answers(browser)
 
 
 def test_the_server_gone_gives_a_swedish_message(browser, serve, assistant) -> None:
@@ -146,8 +110,8 @@ def test_the_server_gone_gives_a_swedish_message(browser, serve, assistant) -> N
     server = serve(assistant)
     browser.get(server.url)
     server.stop()
-    _ask(browser, "Hur mycket kan man få?")
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".error"), 20)
+    ask(browser, "Hur mycket kan man få?")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".error"), 20)
     assert "går inte att nå" in browser.find_element(By.CSS_SELECTOR, ".error").text
 
 
@@ -160,14 +124,14 @@ def test_a_chat_behind_sign_in_asks_first_and_signs_out(browser, serve, assistan
     assert "/signin" in browser.current_url and browser.find_elements(By.ID, "question") == []
     browser.find_element(By.ID, "name").send_keys("anna")
     browser.find_element(By.ID, "password").send_keys("fel-lösenord\n")
-    _wait(browser, lambda d: "Fel användarnamn eller lösenord" in d.page_source)
+    wait(browser, lambda d: "Fel användarnamn eller lösenord" in d.page_source)
     browser.find_element(By.ID, "password").send_keys("ett-långt-lösenord\n")
-    _wait(browser, lambda d: d.find_elements(By.ID, "question"))
+    wait(browser, lambda d: d.find_elements(By.ID, "question"))
     assert "Inloggad som anna" in browser.page_source
     assert browser.get_cookie("kraftbot_session")["httpOnly"] is True
-    _ask(browser, "Hur mycket pengar kunde man få i Starta er AI-resa?")
-    _wait(browser, lambda d: _answers(d))
+    ask(browser, "Hur mycket pengar kunde man få i Starta er AI-resa?")
+    wait(browser, lambda d: answers(d))
     browser.find_element(By.CSS_SELECTOR, ".signout button").click()
-    _wait(browser, lambda d: "Du är utloggad" in d.page_source)
+    wait(browser, lambda d: "Du är utloggad" in d.page_source)
     browser.get(server.url)
     assert "/signin" in browser.current_url

@@ -13,7 +13,7 @@ import os
 import resource
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,9 @@ from kraftbot.text.facts import common_words
 from kraftbot.values import AnswerResult, Citation, Passage
 
 log = logging.getLogger(__name__)
+
+# Told (questions done, questions to do) after each question, answered or skipped.
+ProgressCallback = Callable[[int, int], None]
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -201,20 +204,33 @@ class _RunFolder:
     def todo(self, selected: list[Question]) -> list[Question]:
         return [q for q in selected if q.id not in self.done]
 
-    def answer(self, answerer: Answerer, scorer: Scorer, todo: list[Question], progress: bool) -> int:
-        """Ask each question, appending its scored result at once; returns how many were answered."""
+    def answer(
+        self,
+        answerer: Answerer,
+        scorer: Scorer,
+        todo: list[Question],
+        progress: bool,
+        on_answered: ProgressCallback | None = None,
+    ) -> int:
+        """Ask each question, appending its scored result at once; returns how many were answered.
+
+        `on_answered` is told (questions done, len(todo)) after each question, skipped ones included."""
         answered = 0
         clock = time.perf_counter()
-        for question in tqdm(todo, desc=f"eval {self.path.name}", unit="question", disable=not progress):
+        for number, question in enumerate(
+            tqdm(todo, desc=f"eval {self.path.name}", unit="question", disable=not progress), start=1
+        ):
             try:
                 result = answer_one(answerer, scorer, question)
             except (QuestionRejected, BackendError) as error:
                 self.problems.append(f"{question.id}: {error}")
                 log.warning("Question %s skipped: %s", question.id, error)
-                continue
-            self.store.append(result)
-            self.done[question.id] = result
-            answered += 1
+            else:
+                self.store.append(result)
+                self.done[question.id] = result
+                answered += 1
+            if on_answered is not None:
+                on_answered(number, len(todo))
         log.info("Answered %d questions in %.0f s (%s)", answered, time.perf_counter() - clock, self.path)
         return answered
 
@@ -240,6 +256,14 @@ class _RunFolder:
         return [self.done[q.id] for q in selected if q.id in self.done]
 
 
+def _counting_from(start: int, total: int, on_answered: ProgressCallback | None) -> ProgressCallback | None:
+    """One folder's progress as part of the whole call's: its first question is number `start + 1`."""
+    if on_answered is None:
+        return None
+    callback = on_answered
+    return lambda done, _: callback(start + done, total)
+
+
 def run_evaluation(
     settings: Settings,
     questions_file: Path,
@@ -249,11 +273,16 @@ def run_evaluation(
     assistant: Assistant | None = None,
     progress: bool = True,
     baseline: Baseline | None = None,
+    on_answered: ProgressCallback | None = None,
 ) -> RunOutcome:
     """Answer the questions not yet in `out_dir`, then summarise all of them and write the report.
 
     With `baseline`, the same questions also go to that baseline (on the same index and model, in
     this process), into `out_dir/<baseline>/`, and KraftBot's summary carries its measures.
+
+    `on_answered` is told (questions done, questions to do) after each question asked in this call
+    (the baseline's included), for a progress bar; an exception it raises stops the run, and the
+    results written so far are kept for a rerun to resume from.
     """
     started = datetime.now(UTC)
     question_set = load_questions(questions_file)
@@ -270,11 +299,12 @@ def run_evaluation(
 
             assistant = build_assistant(settings, index_name)
         scorer = Scorer(settings, assistant)
-        answered_now = main.answer(assistant, scorer, todo, progress)
+        total = len(todo) + len(other_todo)
+        answered_now = main.answer(assistant, scorer, todo, progress, _counting_from(0, total, on_answered))
         if other is not None:
             backend = assistant.backend or build_backend(settings)
             naive = NaiveAssistant(assistant.retriever.knowledge, backend, settings)
-            other.answer(naive, scorer, other_todo, progress)
+            other.answer(naive, scorer, other_todo, progress, _counting_from(len(todo), total, on_answered))
     run = {
         "questions_file": str(questions_file),
         "index": index_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,7 +16,9 @@ log = logging.getLogger(__name__)
 
 def server_app(settings: Settings, index_name: str, stores: Stores, **server_overrides: Any) -> FastAPI:
     """The app as `kraftbot serve` runs it: as many answer workers as the backend serves at once
-    (`server.answer_workers` = 0), retention from `database.retention_days`."""
+    (`server.answer_workers` = 0), retention from `database.retention_days`, the staff workspace at
+    `/admin` (evaluation question files found under `eval/` of the working folder)."""
+    from kraftbot.admin.workspace import Workspace
     from kraftbot.assistant import build_assistant
     from kraftbot.llm.factory import concurrent_answers
     from kraftbot.web.app import build_app
@@ -23,7 +26,9 @@ def server_app(settings: Settings, index_name: str, stores: Stores, **server_ove
     workers = settings.server.answer_workers or concurrent_answers(settings.llm)
     config = settings.server.model_copy(update={"answer_workers": workers, **server_overrides})
     log.info("Answering %d questions at once (llm.backend %s)", workers, settings.llm.backend)
-    return build_app(build_assistant(settings, index_name), stores, config, settings.database.retention_days)
+    workspace = Workspace(settings, index_name, Path.cwd())
+    assistant = build_assistant(settings, index_name)
+    return build_app(assistant, stores, config, settings.database.retention_days, workspace)
 
 
 def serve(settings: Settings, index_name: str, host: str | None = None, port: int | None = None) -> None:

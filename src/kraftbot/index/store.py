@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,9 @@ from kraftbot.ingestion.corpus import (
 from kraftbot.settings import IngestSettings, Settings
 
 log = logging.getLogger(__name__)
+
+# Called with (chunks embedded so far, chunks to embed) while a build embeds.
+Progress = Callable[[int, int], None]
 
 DEFAULT_INDEX = "default"
 STAGING_MARK = ".building-"
@@ -169,6 +173,21 @@ def _previous_build(target: Path, settings: Settings) -> _PreviousBuild | None:
     return _PreviousBuild(manifest, nodes, vectors)
 
 
+def _embed_reporting(
+    embedder: BaseEmbedding, texts: list[str], batch_size: int, on_progress: Progress
+) -> list[list[float]]:
+    """Embed in batches of `batch_size`, reporting (done, total) before the first and after each."""
+    total = len(texts)
+    on_progress(0, total)
+    vectors: list[list[float]] = []
+    for start in range(0, total, batch_size):
+        vectors.extend(embedder.get_text_embedding_batch(texts[start : start + batch_size], show_progress=False))
+        on_progress(len(vectors), total)
+    if not total:
+        on_progress(0, 0)
+    return vectors
+
+
 def _up_to_date_report(name: str, target: Path, manifest: Manifest) -> BuildReport:
     for relative, reason in manifest.skipped.items():
         log.warning("Skipped %s: %s (unchanged since the last build)", relative, reason)
@@ -184,12 +203,16 @@ def build_index(
     corpus_dir: Path | None = None,
     embedder: BaseEmbedding | None = None,
     progress: bool = True,
+    *,
+    on_progress: Progress | None = None,
 ) -> BuildReport:
     """Bring a named index up to date with its corpus, embedding only new or changed files.
 
     Without `corpus_dir`, an existing index is updated from the folder it was built from and a
     new one is built from `paths.corpus_dir`. The old index is replaced only when the new one
-    is complete.
+    is complete. `on_progress` is called with (chunks embedded, chunks to embed): (0, total)
+    first, then after every batch of `embedding.batch_size`, ending with (total, total), also
+    when nothing needs embedding.
     """
     target = index_path(settings, name)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +222,9 @@ def build_index(
     files = corpus_fingerprint(corpus_dir, settings.ingest)
     previous = _previous_build(target, settings)
     if previous and previous.manifest.files == files and previous.manifest.corpus_dir == str(corpus_dir.resolve()):
+        if on_progress is not None:
+            on_progress(0, 0)
+            on_progress(0, 0)
         return _up_to_date_report(name, target, previous.manifest)
 
     read = read_corpus(corpus_dir, settings.ingest, reuse=(lambda s: previous.reusable(s, files)) if previous else None)
@@ -211,9 +237,11 @@ def build_index(
     staging = target.with_name(f".{name}{STAGING_MARK}{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        new_vectors = embedder.get_text_embedding_batch(
-            [embedding_text(node) for node in new_nodes], show_progress=progress
-        )
+        texts = [embedding_text(node) for node in new_nodes]
+        if on_progress is None:
+            new_vectors = embedder.get_text_embedding_batch(texts, show_progress=progress)
+        else:
+            new_vectors = _embed_reporting(embedder, texts, settings.embedding.batch_size, on_progress)
         reused_vectors = [previous.vectors[n.node_id] for n in kept] if previous else []
         vectors = np.asarray(reused_vectors + new_vectors, dtype=np.float32)
         write_store(staging, kept + new_nodes, vectors, settings.retrieval)

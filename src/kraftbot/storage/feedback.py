@@ -62,6 +62,17 @@ class NegativeItem:
     comments: list[str]
 
 
+@dataclass(frozen=True)
+class RatedAnswer:
+    """An answer with the ratings and comments applicants gave it, for the staff's Återkoppling page."""
+
+    answer: StoredAnswer
+    ups: int
+    downs: int
+    comments: list[str]
+    last_rated: datetime
+
+
 class UnknownAnswer(LookupError):
     """Feedback for an answer id the database does not hold."""
 
@@ -111,6 +122,51 @@ class FeedbackStore:
             old = select(StoredAnswer.id).where(StoredAnswer.created < cutoff)
             session.execute(delete(StoredFeedback).where(StoredFeedback.answer_id.in_(old)))
             return session.execute(delete(StoredAnswer).where(StoredAnswer.created < cutoff)).rowcount
+
+    def rated(self, since: datetime | None = None, until: datetime | None = None, mode: str = "") -> list[RatedAnswer]:
+        """Answers that got a rating (rated at or after `since`, before `until`; of one `mode` when
+        given): those with a 👎 first, then the latest rated first."""
+        query = select(StoredAnswer, StoredFeedback).join(StoredFeedback, StoredFeedback.answer_id == StoredAnswer.id)
+        if since is not None:
+            query = query.where(StoredFeedback.created >= since)
+        if until is not None:
+            query = query.where(StoredFeedback.created < until)
+        if mode:
+            query = query.where(StoredAnswer.mode == mode)
+        with Session(self.engine) as session:
+            grouped: dict[str, tuple[StoredAnswer, list[StoredFeedback]]] = {}
+            for answer, feedback in session.execute(query.order_by(StoredFeedback.id)).all():
+                session.expunge(answer)
+                grouped.setdefault(answer.id, (answer, []))[1].append(feedback)
+        items = [
+            RatedAnswer(
+                answer,
+                sum(f.rating == "up" for f in ratings),
+                sum(f.rating == "down" for f in ratings),
+                [f.comment for f in ratings if f.comment],
+                max(f.created for f in ratings),
+            )
+            for answer, ratings in grouped.values()
+        ]
+        items.sort(key=lambda item: item.last_rated, reverse=True)
+        return sorted(items, key=lambda item: item.downs == 0)
+
+    def answer(self, answer_id: str) -> RatedAnswer | None:
+        """One stored answer with its ratings, or None."""
+        with Session(self.engine) as session:
+            answer = session.get(StoredAnswer, answer_id)
+            if answer is None:
+                return None
+            ratings = session.scalars(select(StoredFeedback).where(StoredFeedback.answer_id == answer_id)).all()
+            session.expunge(answer)
+            last = max((f.created for f in ratings), default=answer.created)
+            return RatedAnswer(
+                answer,
+                sum(f.rating == "up" for f in ratings),
+                sum(f.rating == "down" for f in ratings),
+                [f.comment for f in ratings if f.comment],
+                last,
+            )
 
     def negative_items(self) -> list[NegativeItem]:
         """Every answer with a 👎, oldest first, with its comments."""

@@ -36,7 +36,7 @@ MIGRATION_LOCK = 7_225_001
 
 def declared_metadata() -> MetaData:
     """Every table the stores declare (importing them registers their tables on `Base`)."""
-    from kraftbot.storage import feedback, keys, sessions, users  # noqa: F401
+    from kraftbot.storage import audit, feedback, keys, sessions, users  # noqa: F401
 
     return Base.metadata
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from kraftbot.storage.audit import AuditLog
 from kraftbot.storage.feedback import FeedbackStore
 from kraftbot.storage.keys import KeyStore
 from kraftbot.storage.sessions import SessionStore
@@ -15,12 +16,13 @@ from kraftbot.storage.users import UserStore
 
 @dataclass(frozen=True)
 class Stores:
-    """Answers and feedback, API keys, staff users and their sign-in sessions."""
+    """Answers and feedback, API keys, staff users, their sign-in sessions and what they did."""
 
     feedback: FeedbackStore
     keys: KeyStore
     users: UserStore
     sessions: SessionStore
+    audit: AuditLog
 
 
 def open_stores(engine: Engine, index_name: str, session_hours: float = 8.0) -> Stores:
@@ -30,4 +32,5 @@ def open_stores(engine: Engine, index_name: str, session_hours: float = 8.0) -> 
         KeyStore(engine),
         UserStore(engine),
         SessionStore(engine, timedelta(hours=session_hours)),
+        AuditLog(engine),
     )

@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from kraftbot.admin.workspace import Workspace
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.errors import BackendError, QuestionRejected
 from kraftbot.settings import ServerSettings
@@ -33,7 +34,9 @@ from kraftbot.storage.feedback import FeedbackStore, UnknownAnswer
 from kraftbot.storage.stores import Stores
 from kraftbot.text.redact import redact
 from kraftbot.values import AnswerResult, Passage
+from kraftbot.web.admin import Refused, admin_router, refused_response
 from kraftbot.web.auth import Auth
+from kraftbot.web.bodylimit import BodyLimit, BodyTooLarge
 from kraftbot.web.housekeeping import keep_house
 from kraftbot.web.metrics import Metrics
 from kraftbot.web.openai_api import ApiError, api_router, error_response
@@ -60,6 +63,7 @@ SIGN_OUT_FORM = (
 )
 # Threads beyond the answer workers', for sign-in checks, stored answers and feedback.
 SPARE_THREADS = 8
+UPLOAD_PATHS = ("/admin/dokument/ladda-upp", "/admin/utvardering/ladda-upp")
 
 
 class AskRequest(BaseModel):
@@ -116,7 +120,8 @@ def sse(event: str, data: dict[str, Any]) -> str:
 
 
 class ChatService:
-    """What one question goes through on the server; the routes only translate HTTP."""
+    """What one question goes through on the server; the routes only translate HTTP. A re-index in the
+    staff workspace replaces `assistant`; each question keeps the one it started with."""
 
     def __init__(self, assistant: Assistant, store: FeedbackStore, workers: int) -> None:
         self.assistant = assistant
@@ -158,10 +163,11 @@ class ChatService:
     async def _answer(self, request: AskRequest) -> AsyncIterator[str]:
         history = [turn for turn in request.history if turn.strip()][-MAX_HISTORY_TURNS:]
         try:
-            prepared = await asyncio.to_thread(self.assistant.prepare, request.question, history)
+            assistant = self.assistant  # a re-index swaps in a new one; this question finishes on this one
+            prepared = await asyncio.to_thread(assistant.prepare, request.question, history)
             yield sse("sources", {"sources": [asdict(card) for card in source_cards(prepared.turn.passages)]})
             yield sse("status", {"text": CHOOSING})
-            result = await asyncio.to_thread(self.assistant.answer, prepared)
+            result = await asyncio.to_thread(assistant.answer, prepared)
             answer_id = await self._record(result, history, request.conversation)
         except QuestionRejected as rejected:
             yield sse("error", {"text": str(rejected)})
@@ -179,10 +185,14 @@ class ChatService:
 
 
 def build_app(
-    assistant: Assistant, stores: Stores, server: ServerSettings | None = None, retention_days: int = 0
+    assistant: Assistant,
+    stores: Stores,
+    server: ServerSettings | None = None,
+    retention_days: int = 0,
+    workspace: Workspace | None = None,
 ) -> FastAPI:
     """The server as an ASGI app: `/` the page, `/api/ask`, `/api/feedback`, `/signin`, `/signout`,
-    `/v1`, `/healthz`, `/metrics`, `/static`."""
+    `/v1`, `/healthz`, `/metrics`, `/static`, and with a workspace the staff pages under `/admin`."""
     config = server or ServerSettings()
     store = stores.feedback
     service = ChatService(assistant, store, max(1, config.answer_workers))
@@ -204,6 +214,7 @@ def build_app(
 
     app = FastAPI(title="KraftBot", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.service = service
+    app.state.workspace = workspace
 
     async def chat_user_missing(request: Request) -> bool:
         """Whether the chat is closed to this request (the session lookup runs off the event loop)."""
@@ -211,10 +222,18 @@ def build_app(
 
     limiter = RateLimiter(config.rate_limit_per_minute)
 
+    # Staff uploads may be as large as a document may be (`ingest.max_file_mb`), plus the form around it.
+    upload_limit = int(workspace.settings.ingest.max_file_mb * 2**20) + 64 * 1024 if workspace else 0
+
+    def body_limit(path: str) -> int:
+        return upload_limit if path in UPLOAD_PATHS else config.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+
     @app.middleware("http")
     async def limit_and_count(request: Request, call_next: Any) -> Response:
         client = request.headers.get("authorization") or (request.client.host if request.client else "")
-        if int(request.headers.get("content-length") or 0) > config.max_body_bytes:
+        if int(request.headers.get("content-length") or 0) > body_limit(request.url.path):
             response: Response = error_response(ApiError(413, "The request body is too large.", code="too_large"))
         elif request.url.path in QUESTION_PATHS and not limiter.allow(client):
             response = error_response(ApiError(429, RATE_LIMITED, "rate_limit_error", "rate_limited"))
@@ -223,6 +242,14 @@ def build_app(
         route = request.scope.get("route")
         service.metrics.request(getattr(route, "path", "other"), response.status_code)
         return response
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return error_response(ApiError(413, "The request body is too large.", code="too_large"))
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, refusal: Refused) -> Response:
+        return refused_response(request, refusal)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -263,9 +290,10 @@ def build_app(
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
-        documents = len({p.doc_id for p in assistant.retriever.knowledge.passages()})
+        current = service.assistant
+        documents = len({p.doc_id for p in current.retriever.knowledge.passages()})
         healthy = documents > 0
-        body = {"status": "ok" if healthy else "unavailable", "documents": documents, "backend": assistant.backend_name}
+        body = {"status": "ok" if healthy else "unavailable", "documents": documents, "backend": current.backend_name}
         if not healthy:
             body["reason"] = "the index holds no documents"
         return JSONResponse(body, status_code=200 if healthy else 503)
@@ -275,6 +303,9 @@ def build_app(
         return service.metrics.render(len(service.queue.waiting), service.queue.running)
 
     app.include_router(auth.router())
+    if workspace is not None:
+        workspace.serving, workspace.audit = service, stores.audit.record
+        app.include_router(admin_router(workspace, auth, stores))
     app.include_router(api_router(service, stores.keys, config.public_api))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

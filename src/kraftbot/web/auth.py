@@ -10,6 +10,8 @@ Used by the chat when `server.chat_sign_in` is on, and by the staff pages.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import html
 import logging
 from pathlib import Path
@@ -33,6 +35,12 @@ TOO_MANY = "För många inloggningsförsök. Vänta en minut och försök igen."
 SIGNED_OUT = "Du är utloggad."
 FOREIGN_FORM = "Formuläret kom inte från KraftBots egen sida."
 MAX_FORM_BYTES = 4096
+# The sign-in and staff pages load only their own scripts, styles and images: nothing a document, question or
+# comment shown on them could bring in from elsewhere.
+CSP = (
+    "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 
 def signin_page(next_path: str, message: str = "", name: str = "") -> str:
@@ -53,6 +61,12 @@ def same_origin(request: Request) -> bool:
     return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
 
 
+def csrf_token(session_token: str) -> str:
+    """The token a signed-in page's forms carry: derived from the session's secret cookie, so a page
+    of another site, which cannot read the cookie, cannot forge it."""
+    return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()[:32]
+
+
 class Auth:
     """Who is signed in, and the routes that sign in and out."""
 
@@ -64,12 +78,17 @@ class Auth:
         token = request.cookies.get(COOKIE)
         return self.stores.sessions.user(token) if token else None
 
+    def form_allowed(self, request: Request, sent_token: str) -> bool:
+        """A signed-in form post: from this site (Origin) and carrying the session's CSRF token."""
+        token = request.cookies.get(COOKIE, "")
+        return bool(token) and same_origin(request) and hmac.compare_digest(sent_token, csrf_token(token))
+
     def router(self) -> APIRouter:
         router = APIRouter()
 
         @router.get("/signin", response_class=HTMLResponse)
-        def form(next: str = "/") -> str:
-            return signin_page(safe_next(next))
+        def form(next: str = "/") -> HTMLResponse:
+            return HTMLResponse(signin_page(safe_next(next)), headers={"Content-Security-Policy": CSP})
 
         @router.post("/signin", response_model=None)
         async def sign_in(request: Request) -> Response:
@@ -84,9 +103,11 @@ class Auth:
                 return HTMLResponse(signin_page(next_path, TOO_MANY, name), status_code=429)
             user = await asyncio.to_thread(self.stores.users.check, name, password)
             if user is None:
+                await asyncio.to_thread(self.stores.audit.record, name[:100], "sign-in-failed", address)
                 log.info("Failed sign-in")
                 return HTMLResponse(signin_page(next_path, WRONG, name), status_code=401)
             token = await asyncio.to_thread(self.stores.sessions.start, user.name)
+            await asyncio.to_thread(self.stores.audit.record, user.name, "sign-in")
             log.info("User %s signed in", redact(user.name))
             response = RedirectResponse(next_path, status_code=303)
             response.set_cookie(
@@ -104,6 +125,8 @@ class Auth:
             if not same_origin(request):
                 raise HTTPException(403, FOREIGN_FORM)
             if token := request.cookies.get(COOKIE):
+                if user := await asyncio.to_thread(self.stores.sessions.user, token):
+                    await asyncio.to_thread(self.stores.audit.record, user.name, "sign-out")
                 await asyncio.to_thread(self.stores.sessions.end, token)
             response = HTMLResponse(signin_page("/", SIGNED_OUT))
             response.delete_cookie(COOKIE, httponly=True, samesite="lax")
