@@ -35,6 +35,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PASSWORD = "ett-långt-lösenord"
 
 pytestmark = [
+    pytest.mark.reliability,
     pytest.mark.skipif(not os.environ.get("POSTGRES_TEST_URL"), reason="scripts/test.sh starts PostgreSQL"),
     pytest.mark.skipif(not Path(NGINX).exists(), reason="scripts/system_tools.sh installs nginx"),
 ]

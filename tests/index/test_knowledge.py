@@ -70,6 +70,7 @@ def test_a_written_store_reads_back_row_for_row_and_searches_by_cosine(store: Pa
     assert len(knowledge.search(query, 10)) == 3, "no padding rows beyond the index"
 
 
+@pytest.mark.reliability
 def test_chunks_and_vectors_that_disagree_are_refused(store: Path, embedder) -> None:
     lines = (store / CHUNKS_FILE).read_text(encoding="utf-8").splitlines()
     (store / CHUNKS_FILE).write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")  # one chunk lost
@@ -77,6 +78,7 @@ def test_chunks_and_vectors_that_disagree_are_refused(store: Path, embedder) -> 
         read_store(store, embedder)
 
 
+@pytest.mark.reliability
 def test_vectors_in_another_order_than_the_chunks_are_refused(store: Path, embedder) -> None:
     with np.load(store / EMBEDDINGS_FILE) as stored:
         ids, vectors = stored["ids"], stored["vectors"]

@@ -122,6 +122,7 @@ def test_an_index_of_another_format_version_is_re_embedded_in_full(setup):
     assert (len(report.added), report.embedded_chunks) == (3, len(counting.passages))
 
 
+@pytest.mark.reliability
 def test_interrupted_build_leaves_the_old_index_loadable(setup):
     settings, corpus = setup
     path = settings.paths.index_dir / "test"
@@ -140,6 +141,7 @@ def test_interrupted_build_leaves_the_old_index_loadable(setup):
     assert _top_file(settings, "Vem svarar på frågor om utlysningen?") == "kontakt.txt"
 
 
+@pytest.mark.reliability
 def test_staging_left_by_a_killed_build_is_removed_by_the_next(setup):
     settings, corpus = setup
     abandoned = settings.paths.index_dir / ".test.building-999999999"  # no such process

@@ -68,6 +68,7 @@ def test_no_more_requests_in_flight_than_max_concurrency(faulty_server: str) -> 
         ("slow", openai_backend.SLOW),
     ],
 )
+@pytest.mark.reliability
 def test_faults_become_swedish_backend_errors(faulty_server: str, path: str, message: str) -> None:
     backend = OpenAIBackend(f"{faulty_server}/{path}/v1", "m", timeout_s=0.5)
     with pytest.raises(BackendError, match=f"^{re.escape(message)}$") as caught:
@@ -75,6 +76,7 @@ def test_faults_become_swedish_backend_errors(faulty_server: str, path: str, mes
     assert "server" in str(caught.value) and "Traceback" not in str(caught.value)
 
 
+@pytest.mark.reliability
 def test_a_server_that_is_down_gives_a_swedish_message() -> None:
     backend = OpenAIBackend(f"http://127.0.0.1:{free_port()}/v1", "m", timeout_s=2)
     with pytest.raises(BackendError, match="svarar inte just nu"):

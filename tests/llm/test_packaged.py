@@ -30,6 +30,7 @@ def test_parts_are_joined_in_order_and_verified(tmp_path: Path) -> None:
     verify(target, model.size, model.sha256)
 
 
+@pytest.mark.reliability
 def test_tampered_file_is_refused_with_both_hashes(tmp_path: Path) -> None:
     model, _ = _model_from_parts(tmp_path, [b"good bytes"])
     cache = tmp_path / "cache"
@@ -43,6 +44,7 @@ def test_tampered_file_is_refused_with_both_hashes(tmp_path: Path) -> None:
     assert model.file_name in message
 
 
+@pytest.mark.reliability
 def test_wrong_size_is_refused(tmp_path: Path) -> None:
     model, _ = _model_from_parts(tmp_path, [b"12345"])
     short = tmp_path / "short"

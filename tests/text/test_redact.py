@@ -6,6 +6,8 @@ import pytest
 
 from kraftbot.text.redact import redact
 
+pytestmark = pytest.mark.reliability
+
 
 @pytest.mark.parametrize(
     ("text", "kept"),

@@ -14,6 +14,8 @@ from kraftbot.web.admin import FLASH_COOKIE, FORM_REFUSED, SIGN_IN_FIRST
 
 from .conftest import QUESTION, STAFF_PASSWORD, StaffSite, parse_events
 
+pytestmark = pytest.mark.reliability
+
 PAGES = [
     "/admin",
     "/admin/dokument",

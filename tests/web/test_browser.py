@@ -80,6 +80,7 @@ def test_an_answer_its_feedback_a_follow_up_and_a_reload(browser, serve, assista
     assert not answers(browser)
 
 
+@pytest.mark.reliability
 def test_stop_ends_a_question_and_frees_the_server(browser, serve, assistant, store, monkeypatch) -> None:
     from selenium.webdriver.common.by import By
 
@@ -104,6 +105,7 @@ def test_stop_ends_a_question_and_frees_the_server(browser, serve, assistant, st
     assert not answers(browser)
 
 
+@pytest.mark.reliability
 def test_the_server_gone_gives_a_swedish_message(browser, serve, assistant) -> None:
     from selenium.webdriver.common.by import By
 

@@ -38,3 +38,4 @@ def test_the_load_run_counts_chat_and_api_answers_and_errors(stores, assistant) 
     assert kinds == {"chat", "api"} and all(request.ok for request in run.requests)
     report = render_load_report(run, "kraftbot bench load", 1)
     assert "| chat |" in report and "| api |" in report and "answers/s" in report and "1 answered at once" in report
+    assert "growth once warm" in report and run.rss_samples, "memory is sampled during the run"

@@ -56,6 +56,7 @@ def _ask(client: openai.OpenAI, messages: list[dict[str, str]]) -> tuple[str, di
     return reply.choices[0].message.content or "", reply.model_extra["kraftbot"]
 
 
+@pytest.mark.reliability
 def test_concurrent_followups_are_rewritten_by_the_llamacpp_server_and_answered_once_it_is_down(
     assistant, stores, packaged_model_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

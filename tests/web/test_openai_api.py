@@ -60,6 +60,7 @@ def test_the_earlier_user_messages_are_the_conversation(server, keys) -> None:
     assert "600 000 kronor" in answer
 
 
+@pytest.mark.reliability
 def test_no_key_a_wrong_key_or_a_revoked_key_is_refused(server, keys) -> None:
     key = keys.create("gammal")
     messages = [{"role": "user", "content": QUESTION}]
@@ -80,6 +81,7 @@ def test_a_public_api_needs_no_key(stores, assistant, keys) -> None:
         server.stop()
 
 
+@pytest.mark.reliability
 def test_bad_requests_get_openai_errors_and_never_a_5xx(server, keys) -> None:
     key = keys.create("test")
     client = _client(server, key)

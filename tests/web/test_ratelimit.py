@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openai
+import pytest
 from fastapi.testclient import TestClient
 
 from kraftbot.settings import ServerSettings
@@ -11,6 +12,8 @@ from kraftbot.web.background import BackgroundServer
 from kraftbot.web.ratelimit import RATE_LIMITED, RateLimiter
 
 from .conftest import QUESTION
+
+pytestmark = pytest.mark.reliability
 
 
 def test_a_client_over_the_limit_waits_until_its_oldest_question_is_a_minute_old() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -13,6 +14,8 @@ from kraftbot.web.app import SIGN_IN_NEEDED, build_app
 from kraftbot.web.auth import COOKIE, FOREIGN_FORM, TOO_MANY, WRONG
 
 from .conftest import QUESTION, parse_events
+
+pytestmark = pytest.mark.reliability
 
 PASSWORD = "ett-långt-lösenord"
 

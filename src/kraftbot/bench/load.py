@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import cycle
 
 import httpx
@@ -25,6 +25,7 @@ from kraftbot.evaluation.metrics import percentile
 
 FOLLOWUP_EVERY = 3  # every third question of a user is a follow-up of the one before
 ASSISTANT_TURN = {"role": "assistant", "content": "…"}
+RSS_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Request:
     seconds: float
     ok: bool
     followup: bool = False  # asked with the previous question as history
+    finished_s: float = 0.0  # when it ended, seconds after the run began
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,19 @@ class LoadRun:
     seconds: float
     rss_start_mb: float
     rss_end_mb: float
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the run, MB)
+
+    def warm_rss_mb(self) -> float:
+        """Resident memory once the first fifth of the run is over (first-use caches filled): the
+        baseline a soak's growth is measured from."""
+        warm = [mb for at, mb in self.rss_samples if at >= self.seconds / 5]
+        return warm[0] if warm else self.rss_start_mb
+
+    def p50_of_fifth(self, fifth: int) -> float | None:
+        """Median answer time of the requests that ended in the given fifth (0–4) of the run."""
+        low, high = self.seconds * fifth / 5, self.seconds * (fifth + 1) / 5
+        times = [r.seconds for r in self.requests if low <= r.finished_s < high]
+        return percentile(times, [50])[0] if times else None
 
 
 async def _chat(client: httpx.AsyncClient, url: str, question: str, history: list[str]) -> bool:
@@ -66,7 +81,13 @@ async def _api(client: httpx.AsyncClient, url: str, question: str, history: list
 
 
 async def _user(
-    client: httpx.AsyncClient, url: str, questions: Sequence[str], first: int, deadline: float, followup_every: int
+    client: httpx.AsyncClient,
+    url: str,
+    questions: Sequence[str],
+    first: int,
+    deadline: float,
+    seconds: float,
+    followup_every: int,
 ) -> list[Request]:
     done: list[Request] = []
     kinds = [("chat", _chat), ("api", _api)]
@@ -83,7 +104,8 @@ async def _user(
             ok = await ask(client, url, question, history)
         except httpx.HTTPError:
             ok = False
-        done.append(Request(kind, time.perf_counter() - started, ok, followup))
+        now = time.perf_counter()
+        done.append(Request(kind, now - started, ok, followup, now - (deadline - seconds)))
         previous = question
     return done
 
@@ -97,13 +119,22 @@ async def run_load(
     rss_start = process.memory_info().rss / 2**20
     started = time.perf_counter()
     deadline = started + seconds
+    samples: list[tuple[float, float]] = []
+
+    async def sample_memory() -> None:
+        while True:
+            samples.append((time.perf_counter() - started, process.memory_info().rss / 2**20))
+            await asyncio.sleep(RSS_EVERY_S)
+
+    sampler = asyncio.create_task(sample_memory())
     async with httpx.AsyncClient(timeout=300) as client:
         shares = await asyncio.gather(
-            *(_user(client, url, questions, i, deadline, followup_every) for i in range(users))
+            *(_user(client, url, questions, i, deadline, seconds, followup_every) for i in range(users))
         )
+    sampler.cancel()
     elapsed = time.perf_counter() - started
     requests = [r for share in shares for r in share]
-    return LoadRun(requests, users, elapsed, rss_start, process.memory_info().rss / 2**20)
+    return LoadRun(requests, users, elapsed, rss_start, process.memory_info().rss / 2**20, samples)
 
 
 def render_load_report(run: LoadRun, command: str, workers: int, *, backend_note: str = "") -> str:
@@ -132,6 +163,14 @@ def render_load_report(run: LoadRun, command: str, workers: int, *, backend_note
         f"Follow-ups: {len(followups)} of {len(run.requests)} questions were asked with the previous question as"
         f" history ({sum(not r.ok for r in followups)} errors).",
         f"Throughput: {answered / run.seconds:.2f} answers/s. Resident memory: {run.rss_start_mb:.0f} MB at start,"
-        f" {run.rss_end_mb:.0f} MB at the end ({(run.rss_end_mb / run.rss_start_mb - 1) * 100:+.1f}%).",
+        f" {run.rss_end_mb:.0f} MB at the end ({(run.rss_end_mb / run.rss_start_mb - 1) * 100:+.1f}%);"
+        f" {run.warm_rss_mb():.0f} MB after the first fifth, so"
+        f" {(run.rss_end_mb / run.warm_rss_mb() - 1) * 100:+.1f}% growth once warm.",
     ]
+    first, last = run.p50_of_fifth(0), run.p50_of_fifth(4)
+    if first and last:
+        lines.append(
+            f"Latency over time: p50 {first:.3f} s in the first fifth of the run, {last:.3f} s in the last"
+            f" ({last / first:.2f}×)."
+        )
     return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from kraftbot.admin.workspace import Workspace
 from kraftbot.answering.pipeline import Assistant
@@ -57,6 +58,7 @@ MAX_HISTORY_TURNS = 20
 # Where a question is asked: the routes the rate limit counts.
 QUESTION_PATHS = ("/api/ask", "/v1/chat/completions")
 SIGN_IN_NEEDED = "Logga in för att använda KraftBot."
+FEEDBACK_NOT_SAVED = "Återkopplingen kunde inte sparas just nu. Försök igen om en stund."
 SIGN_OUT_FORM = (
     '<form class="signout" method="post" action="/signout"><span>Inloggad som {name}</span>'
     '<button type="submit">Logga ut</button></form>'
@@ -104,7 +106,7 @@ def source_cards(passages: list[Passage]) -> list[SourceCard]:
     return list(cards.values())
 
 
-def answer_event(result: AnswerResult, answer_id: str) -> dict[str, Any]:
+def answer_event(result: AnswerResult, answer_id: str | None) -> dict[str, Any]:
     citations = [c.shown() for c in result.citations]
     return {
         "id": answer_id,
@@ -129,7 +131,7 @@ class ChatService:
         self.queue = AnswerQueue(workers)
         self.metrics = Metrics()
 
-    async def answered(self, question: str, history: list[str]) -> tuple[AnswerResult, str]:
+    async def answered(self, question: str, history: list[str]) -> tuple[AnswerResult, str | None]:
         """The answer in its turn, stored; for callers that want it whole (the `/v1` API)."""
         ticket = self.queue.join()
         started = False
@@ -142,9 +144,15 @@ class ChatService:
         finally:
             self.queue.leave(ticket, started)
 
-    async def _record(self, result: AnswerResult, history: list[str], conversation: str | None) -> str:
+    async def _record(self, result: AnswerResult, history: list[str], conversation: str | None) -> str | None:
+        """Store the answer; its id, or None when the database fails (the answer is shown anyway,
+        and the page says that feedback on it cannot be given)."""
         self.metrics.answer(str(result.mode), result.refusal_reason, result.timings.total_s)
-        return await asyncio.to_thread(self.store.record_answer, result, history, conversation)
+        try:
+            return await asyncio.to_thread(self.store.record_answer, result, history, conversation)
+        except (SQLAlchemyError, OSError) as failure:
+            log.error("Could not store an answer (%s); shown without feedback", type(failure).__name__)
+            return None
 
     async def events(self, request: AskRequest) -> AsyncIterator[str]:
         ticket = self.queue.join()
@@ -285,6 +293,9 @@ def build_app(
             raise ApiError(401, SIGN_IN_NEEDED, "authentication_error")
         try:
             await asyncio.to_thread(store.add_feedback, request.answer_id, request.rating, request.comment)
+        except (SQLAlchemyError, OSError) as failure:
+            log.error("Could not store feedback (%s)", type(failure).__name__)
+            raise ApiError(503, FEEDBACK_NOT_SAVED, "server_error", "database_unavailable") from failure
         except UnknownAnswer as unknown:
             raise HTTPException(404, "Svaret finns inte.") from unknown
 

@@ -64,16 +64,20 @@ function citedHtml(answer, turnIndex) {
   return `<div class="cited"><h3>Citat ur källorna</h3><ol>${items}</ol></div>`;
 }
 
+const NOT_SAVED = "Svaret kunde inte sparas, så återkoppling på det går inte att lämna just nu.";
+
 function feedbackHtml(turn) {
   if (!turn.answer) return "";
   if (turn.feedback) return `<p class="thanks">Tack för din återkoppling!</p>`;
+  if (!turn.answer.id) return `<p class="feedback-error" role="status">${NOT_SAVED}</p>`;
+  const failed = turn.feedbackError ? `<p class="feedback-error" role="alert">${escapeHtml(turn.feedbackError)}</p>` : "";
   return `<div class="feedback" role="group" aria-label="Återkoppling på svaret">
     <button type="button" class="up" aria-label="Bra svar">👍 Bra svar</button>
     <button type="button" class="down" aria-label="Dåligt svar">👎 Dåligt svar</button>
     <div class="comment" hidden>
       <label>Vad var fel? (frivilligt)<textarea rows="2" maxlength="4000"></textarea></label>
       <button type="button" class="send-comment">Skicka återkoppling</button>
-    </div></div>`;
+    </div>${failed}</div>`;
 }
 
 function renderTurn(turn, index) {
@@ -106,11 +110,17 @@ function bindFeedback(element, turn) {
 }
 
 async function sendFeedback(turn, rating, comment) {
-  const response = await fetch("/api/feedback", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ answer_id: turn.answer.id, rating, comment }),
-  });
-  turn.feedback = response.ok ? rating : null;
+  turn.feedbackError = null;
+  try {
+    const response = await fetch("/api/feedback", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ answer_id: turn.answer.id, rating, comment }),
+    });
+    turn.feedback = response.ok ? rating : null;
+    if (!response.ok) turn.feedbackError = (await response.json()).error.message; // the server's Swedish message
+  } catch (error) {
+    turn.feedbackError = "Återkopplingen kunde inte skickas. Försök igen om en stund.";
+  }
   save();
   renderTurn(turn, turns.indexOf(turn));
 }
