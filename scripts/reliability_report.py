@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,8 @@ AREAS = {
     "test_openai_api": "Attacks on /v1",
     "test_ratelimit": "Attacks: flooding",
     "test_redact": "Personal data",
+    "test_leaks": "Attacks: files, logs and documents",
+    "test_documents": "Bad input: hostile uploads",
     "test_reverse_proxy": "Deployment",
 }
 FAULTS = "Faults"
@@ -39,6 +42,23 @@ class Outcome:
     what: str
     result: str
     command: str
+
+
+def _decoded(run: re.Match[str]) -> str:
+    """A run of `\\xNN` escapes: UTF-8 bytes when they are that (a bytes parameter), else Latin-1
+    characters (a str parameter); control characters stay visible as escapes."""
+    raw = bytes(int(code, 16) for code in re.findall(r"\\x([0-9a-f]{2})", run.group(0)))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def unescaped(name: str) -> str:
+    """A test id as written: pytest escapes non-ASCII characters in ids (`\\xe5` for å)."""
+    name = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), name)
+    return re.sub(r"(?:\\x[0-9a-f]{2})+", _decoded, name)
 
 
 def describe(path: Path, name: str) -> str:
@@ -60,7 +80,7 @@ def outcomes(junit: Path) -> list[Outcome]:
     for case in ElementTree.parse(junit).iter("testcase"):
         module = case.get("classname", "")
         path = ROOT / (module.replace(".", "/") + ".py")
-        name = case.get("name", "")
+        name = unescaped(case.get("name", ""))
         if case.find("failure") is not None or case.find("error") is not None:
             result = "FAILED"
         elif (skipped := case.find("skipped")) is not None:
@@ -91,7 +111,7 @@ def load_lines() -> list[str]:
         if not report.exists():
             lines.append(f"Not run yet: `{command}`.")
             continue
-        lines += [line for line in report.read_text(encoding="utf-8").splitlines() if line.strip()][1:]
+        lines += report.read_text(encoding="utf-8").splitlines()[2:]  # without its title
     return lines
 
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kraftbot.web.admin import FLASH_COOKIE, FORM_REFUSED, SIGN_IN_FIRST
+from kraftbot.web.auth import COOKIE
 
 from .conftest import QUESTION, STAFF_PASSWORD, StaffSite, parse_events
 
@@ -68,8 +69,11 @@ def _job_id(response) -> int:
     return int(re.search(r"jobb (\d+)", _flash(response)).group(1))
 
 
-def test_signed_out_every_page_shows_only_the_sign_in_form_and_every_action_is_refused(staff_site) -> None:
+@pytest.mark.parametrize("cookie", [None, "forfalskad-kaka", "0" * 43], ids=["none", "forged", "guessed"])
+def test_signed_out_every_page_shows_only_the_sign_in_form_and_every_action_is_refused(staff_site, cookie) -> None:
     client = TestClient(staff_site.app, follow_redirects=False)
+    if cookie:
+        client.cookies.set(COOKIE, cookie)
     for path in PAGES:
         page = client.get(path)
         assert page.status_code == 401, path

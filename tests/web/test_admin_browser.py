@@ -172,3 +172,27 @@ def test_a_staff_day_documents_evaluation_and_feedback(browser, site, tmp_path: 
     done = {(action.user_name, action.action) for action in staff_site.stores.audit.latest()}
     for what in ("sign-in", "upload", "reindex", "upload-questions", "evaluation", "add-test-question", "sign-out"):
         assert ("anna", what) in done, what
+
+
+@pytest.mark.reliability
+def test_markup_in_a_document_is_shown_as_text_in_the_chat(browser, site) -> None:
+    from selenium.webdriver.common.by import By
+
+    staff_site, server = site
+    (staff_site.corpus / "markup.md").write_text(
+        '---\ntitle: "<img src=x onerror=window.__pwned=1> Verkstaden"\nurl: "javascript:window.__pwned=2"\n---\n\n'
+        "# Var ligger AI-verkstaden i Testköping?\n\n"
+        "AI-verkstaden i Testköping ligger i stadshuset <script>window.__pwned=3</script> på plan två.\n",
+        encoding="utf-8",
+    )
+    job = staff_site.workspace.reindex("anna")
+    wait(browser, lambda _: job.state in ("done", "failed"), 120)
+    browser.get(server.url)
+    ask(browser, "var ligger ai-verkstaden i testköping?")
+    wait(browser, lambda d: answers(d))
+    turn = browser.find_element(By.CSS_SELECTOR, ".turn").text
+    assert "<img src=x" in turn and "stadshuset" in turn, "the markup is shown as the text it is"
+    assert not browser.find_elements(By.CSS_SELECTOR, ".turn img, .turn script"), "no markup became elements"
+    assert browser.execute_script("return window.__pwned") is None, "no markup ran"
+    for link in browser.find_elements(By.CSS_SELECTOR, ".turn a"):
+        assert not (link.get_attribute("href") or "").startswith("javascript:")

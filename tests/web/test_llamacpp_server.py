@@ -79,7 +79,14 @@ def test_concurrent_followups_are_rewritten_by_the_llamacpp_server_and_answered_
         # The model server is stopped now; KraftBot still runs with the same backend.
         caplog.clear()
         down_text, down_extension = _ask(client, conversations[0])
-    reached = llama_log.read_text(encoding="utf-8").count(REACHED_LLAMA)
+        down_records = list(caplog.records)
+        reached = llama_log.read_text(encoding="utf-8").count(REACHED_LLAMA)
+        # ... and once it is back where it was, the next follow-up is rewritten by it again.
+        port = int(api_base.rsplit(":", 1)[1].split("/")[0])
+        back_log = tmp_path / "llama-server-back.log"
+        with llamacpp_server(packaged_model_path, threads=2, n_ctx=2048, log_path=back_log, port=port):
+            back_text, _ = _ask(client, conversations[0])
+            reached_when_back = back_log.read_text(encoding="utf-8").count(REACHED_LLAMA)
     followups = sum(len(messages) > 1 for messages in conversations)
 
     assert len(answers) == 16 and followups >= 8
@@ -90,7 +97,8 @@ def test_concurrent_followups_are_rewritten_by_the_llamacpp_server_and_answered_
     # ... and a usable rewrite (a streamed reply cut off by a concurrent request would come back empty).
     assert len([r for r in under_load if r.getMessage().startswith("Follow-up rewrites: model")]) == followups
     # With the model server gone the rule-based rewrite takes over: the same answer as without a model.
-    assert [r for r in caplog.records if r.getMessage().startswith(REWRITE_FAILED)]
+    assert [r for r in down_records if r.getMessage().startswith(REWRITE_FAILED)]
+    assert reached_when_back == 1 and "600 000 kronor" in back_text
     assert "600 000 kronor" in down_text and not down_extension["refused"]
 
 

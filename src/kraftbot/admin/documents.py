@@ -27,7 +27,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -175,6 +175,40 @@ def _zip_kind(data: bytes) -> str:
     return "docx"
 
 
+# PDF actions that run something when the file is opened or clicked: not a plain document.
+_ACTIVE_PDF_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData"})
+
+
+def _pdf_action(action: Any) -> str | None:
+    """The kind of an active action (or of the first in its `/Next` chain), else None."""
+    action = action.get_object() if hasattr(action, "get_object") else action
+    if not isinstance(action, dict):
+        return None  # a destination (an array), not an action
+    kind = action.get("/S")
+    return str(kind) if kind in _ACTIVE_PDF_ACTIONS else _pdf_action(action.get("/Next"))
+
+
+def active_pdf_content(data: bytes) -> str | None:
+    """What in a PDF would run when it is opened or clicked (document JavaScript, an open action,
+    additional actions of the document, its pages or annotations), read by pypdf, which decodes
+    escaped names and compressed object streams; None for a plain document or one pypdf cannot
+    open (the reader then says why)."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        catalog = reader.trailer["/Root"].get_object()
+        if "/JavaScript" in (catalog.get("/Names") or {}):
+            return "/JavaScript"
+        holders = [catalog, *(page.get_object() for page in reader.pages)]
+        holders += [a.get_object() for page in reader.pages for a in (page.get("/Annots") or [])]
+        actions = [catalog.get("/OpenAction")] + [holder.get("/A") for holder in holders]
+        actions += [value for holder in holders for value in (holder.get("/AA") or {}).values()]
+        return next((kind for kind in map(_pdf_action, actions) if kind), None)
+    except Exception:  # damaged or encrypted: the reader refuses it with the reason
+        return None
+
+
 def content_kind(data: bytes) -> str:
     """The format the bytes are, whatever the file is called: 'pdf', 'docx', 'html' or 'text'.
 
@@ -183,6 +217,11 @@ def content_kind(data: bytes) -> str:
     """
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF-"):
+        if action := active_pdf_content(data):
+            raise UploadRefused(
+                f"PDF-filen innehåller något som körs när den öppnas eller klickas ({action.lstrip('/')}). "
+                "Spara den utan det (till exempel skriv ut till en ny PDF) och ladda upp den igen. Filen sparades inte."
+            )
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data)

@@ -127,11 +127,13 @@ async def run_load(
             await asyncio.sleep(RSS_EVERY_S)
 
     sampler = asyncio.create_task(sample_memory())
-    async with httpx.AsyncClient(timeout=300) as client:
-        shares = await asyncio.gather(
-            *(_user(client, url, questions, i, deadline, seconds, followup_every) for i in range(users))
-        )
-    sampler.cancel()
+    try:
+        async with httpx.AsyncClient(timeout=300) as client:
+            shares = await asyncio.gather(
+                *(_user(client, url, questions, i, deadline, seconds, followup_every) for i in range(users))
+            )
+    finally:
+        sampler.cancel()
     elapsed = time.perf_counter() - started
     requests = [r for share in shares for r in share]
     return LoadRun(requests, users, elapsed, rss_start, process.memory_info().rss / 2**20, samples)

@@ -13,6 +13,7 @@ folder holds:
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,13 +115,20 @@ def read_vectors(folder: Path) -> tuple[list[str], np.ndarray]:
 
 
 def read_store(folder: Path, embedder: BaseEmbedding) -> KnowledgeIndex:
-    """Open an index folder written by `write_store`; the three files must agree row for row."""
-    nodes = read_chunks(folder)
-    ids, vectors = read_vectors(folder)
-    faiss_index = faiss.read_index(str(folder / FAISS_FILE))
+    """Open an index folder written by `write_store`; the three files must be readable and agree row
+    for row, else CorruptIndexError says how to repair it."""
+    try:
+        nodes = read_chunks(folder)
+        ids, vectors = read_vectors(folder)
+        faiss_index = faiss.read_index(str(folder / FAISS_FILE))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, zipfile.BadZipFile) as error:
+        raise CorruptIndexError(
+            f"Index '{folder.name}' is damaged ({type(error).__name__} reading its files); "
+            "run `kraftbot index` again to rebuild it."
+        ) from error
     if ids != [n.node_id for n in nodes] or faiss_index.ntotal != len(nodes):
         raise CorruptIndexError(
             f"Index '{folder.name}' is damaged (its chunks, vectors and FAISS index disagree); "
-            f"delete {folder} and run `kraftbot index` again."
+            "run `kraftbot index` again to rebuild it."
         )
     return KnowledgeIndex(folder.name, folder, Manifest.read(folder), nodes, vectors, faiss_index, embedder)

@@ -164,6 +164,8 @@ def _previous_build(target: Path, settings: Settings) -> _PreviousBuild | None:
         ids, matrix = read_vectors(target)
         vectors = dict(zip(ids, matrix, strict=True))
         chunks = read_chunks(target)
+        if len(chunks) != manifest.chunks or {node.node_id for node in chunks} != set(vectors):
+            raise ValueError("its chunks, vectors and manifest disagree")  # damaged: nothing is reused
     except (OSError, ValueError, TypeError, KeyError) as error:
         log.warning("Cannot reuse index %s (%s); re-embedding the whole corpus", target.name, error)
         return None

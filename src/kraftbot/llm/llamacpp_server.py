@@ -124,6 +124,7 @@ def llamacpp_server(
     n_ctx: int = 2048,
     log_path: Path | None = None,
     startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Run llama.cpp's OpenAI-compatible server on loopback; yield its base URL, ending in `/v1`.
 
@@ -131,14 +132,15 @@ def llamacpp_server(
     log among it) goes to `log_path` when given, so a caller can count the requests that reached
     it; otherwise to a temporary file removed afterwards. A server that exits or does not answer
     within `startup_timeout_s` raises LlamaCppServerError with the end of that output. The server
-    is stopped on leaving the block, also after an error.
+    is stopped on leaving the block, also after an error. `port` (default: a free one) lets a
+    server come back where its clients expect it, as after a restart.
     """
     if not model_path.is_file():
         raise LlamaCppServerError(f"No model file at {model_path}")
     with contextlib.ExitStack() as stack:
         if log_path is None:
             log_path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="llamacpp-"))) / "server.log"
-        port = _free_port()
+        port = port or _free_port()
         base_url = f"http://127.0.0.1:{port}/v1"
         environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with log_path.open("wb") as log:

@@ -36,7 +36,7 @@ from kraftbot.storage.stores import Stores
 from kraftbot.text.redact import redact
 from kraftbot.values import AnswerResult, Passage
 from kraftbot.web.admin import Refused, admin_router, refused_response
-from kraftbot.web.auth import Auth
+from kraftbot.web.auth import SIGN_IN_DOWN, Auth, SignInUnavailable
 from kraftbot.web.bodylimit import BodyLimit, BodyTooLarge
 from kraftbot.web.housekeeping import keep_house
 from kraftbot.web.metrics import Metrics
@@ -254,6 +254,12 @@ def build_app(
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
         return error_response(ApiError(413, "The request body is too large.", code="too_large"))
+
+    @app.exception_handler(SignInUnavailable)
+    async def sign_in_unavailable(request: Request, error: SignInUnavailable) -> Response:
+        if request.url.path.startswith(("/api/", "/v1/")):
+            return error_response(ApiError(503, SIGN_IN_DOWN, "server_error", "database_unavailable"))
+        return HTMLResponse(f'<p lang="sv">{SIGN_IN_DOWN}</p>', status_code=503)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, refusal: Refused) -> Response:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from kraftbot.settings import ServerSettings
 from kraftbot.storage.stores import Stores
@@ -34,6 +35,7 @@ WRONG = "Fel användarnamn eller lösenord."
 TOO_MANY = "För många inloggningsförsök. Vänta en minut och försök igen."
 SIGNED_OUT = "Du är utloggad."
 FOREIGN_FORM = "Formuläret kom inte från KraftBots egen sida."
+SIGN_IN_DOWN = "Inloggningen fungerar inte just nu. Försök igen om en stund."
 MAX_FORM_BYTES = 4096
 # The sign-in and staff pages load only their own scripts, styles and images: nothing a document, question or
 # comment shown on them could bring in from elsewhere.
@@ -67,6 +69,10 @@ def csrf_token(session_token: str) -> str:
     return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()[:32]
 
 
+class SignInUnavailable(Exception):
+    """Who is signed in cannot be told: the database holding the sessions fails (answered 503)."""
+
+
 class Auth:
     """Who is signed in, and the routes that sign in and out."""
 
@@ -75,8 +81,13 @@ class Auth:
         self.attempts = RateLimiter(server.sign_in_attempts_per_minute)
 
     def user(self, request: Request) -> UserInfo | None:
+        """The signed-in user; SignInUnavailable when the database cannot say (never a guess)."""
         token = request.cookies.get(COOKIE)
-        return self.stores.sessions.user(token) if token else None
+        try:
+            return self.stores.sessions.user(token) if token else None
+        except SQLAlchemyError as failure:
+            log.error("Cannot read sign-in sessions (%s)", type(failure).__name__)
+            raise SignInUnavailable from failure
 
     def form_allowed(self, request: Request, sent_token: str) -> bool:
         """A signed-in form post: from this site (Origin) and carrying the session's CSRF token."""
@@ -101,13 +112,17 @@ class Auth:
             if not self.attempts.allow(address):
                 log.warning("Sign-in refused: too many attempts from one address")
                 return HTMLResponse(signin_page(next_path, TOO_MANY, name), status_code=429)
-            user = await asyncio.to_thread(self.stores.users.check, name, password)
-            if user is None:
-                await asyncio.to_thread(self.stores.audit.record, name[:100], "sign-in-failed", address)
-                log.info("Failed sign-in")
-                return HTMLResponse(signin_page(next_path, WRONG, name), status_code=401)
-            token = await asyncio.to_thread(self.stores.sessions.start, user.name)
-            await asyncio.to_thread(self.stores.audit.record, user.name, "sign-in")
+            try:
+                user = await asyncio.to_thread(self.stores.users.check, name, password)
+                if user is None:
+                    await asyncio.to_thread(self.stores.audit.record, name[:100], "sign-in-failed", address)
+                    log.info("Failed sign-in")
+                    return HTMLResponse(signin_page(next_path, WRONG, name), status_code=401)
+                token = await asyncio.to_thread(self.stores.sessions.start, user.name)
+                await asyncio.to_thread(self.stores.audit.record, user.name, "sign-in")
+            except SQLAlchemyError as failure:
+                log.error("Sign-in failed: the database fails (%s)", type(failure).__name__)
+                return HTMLResponse(signin_page(next_path, SIGN_IN_DOWN, name), status_code=503)
             log.info("User %s signed in", redact(user.name))
             response = RedirectResponse(next_path, status_code=303)
             response.set_cookie(

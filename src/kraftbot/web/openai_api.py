@@ -17,6 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from kraftbot.errors import QuestionRejected
 from kraftbot.storage.keys import KeyStore
@@ -100,7 +101,11 @@ def api_router(service: Any, keys: KeyStore | None, public: bool) -> APIRouter:
         if public:
             return
         scheme, _, key = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not key or keys is None or not keys.valid(key.strip()):
+        try:
+            valid = scheme.lower() == "bearer" and bool(key) and keys is not None and keys.valid(key.strip())
+        except SQLAlchemyError as failure:  # the key store is down: refuse, never guess
+            raise ApiError(503, "API keys cannot be checked right now; try again shortly.", "server_error") from failure
+        if not valid:
             raise ApiError(401, "A valid API key is needed (Authorization: Bearer KEY).", "authentication_error")
 
     router = APIRouter(prefix="/v1", dependencies=[Depends(authorised)])

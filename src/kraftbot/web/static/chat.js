@@ -117,7 +117,10 @@ async function sendFeedback(turn, rating, comment) {
       body: JSON.stringify({ answer_id: turn.answer.id, rating, comment }),
     });
     turn.feedback = response.ok ? rating : null;
-    if (!response.ok) turn.feedbackError = (await response.json()).error.message; // the server's Swedish message
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      turn.feedbackError = (body.error && body.error.message) || body.detail || "Återkopplingen kunde inte sparas.";
+    }
   } catch (error) {
     turn.feedbackError = "Återkopplingen kunde inte skickas. Försök igen om en stund.";
   }
