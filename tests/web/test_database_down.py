@@ -81,6 +81,9 @@ def test_a_sign_in_that_cannot_be_checked_is_a_swedish_503(assistant, database_d
         assert response.status_code == 503 and SIGN_IN_DOWN in response.text
     signing_in = client.post("/signin", data={"name": "anna", "password": "ett-långt-lösenord"})
     assert signing_in.status_code == 503 and SIGN_IN_DOWN in signing_in.text
+    signed_out = client.post("/signout")
+    assert signed_out.status_code == 200 and "Du är utloggad" in signed_out.text
+    assert 'kraftbot_session=""' in signed_out.headers["set-cookie"], "the cookie is cleared all the same"
 
 
 def test_a_locked_database_still_gives_the_answer(assistant, tmp_path) -> None:

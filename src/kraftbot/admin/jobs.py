@@ -13,7 +13,6 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,6 @@ class Job:
     total: int = 0
     result: Any = None
     error: str = ""
-    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def view(self) -> dict[str, Any]:
         """What the page shows: state, progress and the error when it failed."""

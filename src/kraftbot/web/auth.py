@@ -140,9 +140,12 @@ class Auth:
             if not same_origin(request):
                 raise HTTPException(403, FOREIGN_FORM)
             if token := request.cookies.get(COOKIE):
-                if user := await asyncio.to_thread(self.stores.sessions.user, token):
-                    await asyncio.to_thread(self.stores.audit.record, user.name, "sign-out")
-                await asyncio.to_thread(self.stores.sessions.end, token)
+                try:
+                    if user := await asyncio.to_thread(self.stores.sessions.user, token):
+                        await asyncio.to_thread(self.stores.audit.record, user.name, "sign-out")
+                    await asyncio.to_thread(self.stores.sessions.end, token)
+                except SQLAlchemyError as failure:  # the cookie is cleared all the same
+                    log.error("Sign-out could not end the session (%s)", type(failure).__name__)
             response = HTMLResponse(signin_page("/", SIGNED_OUT))
             response.delete_cookie(COOKIE, httponly=True, samesite="lax")
             return response
