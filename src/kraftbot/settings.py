@@ -245,6 +245,69 @@ class AnswerSettings(Section):
     )
 
 
+class TopicSettings(Section):
+    """What the assistant's documents are about and where people find more: the only place an answer or a
+    refusal names a subject or a web site, so that a municipality's own documents get their own words."""
+
+    name: str = Field(
+        "Kraftsamling för AI i kommuner och civilsamhälle",
+        description="The documents' subject as refusals name it (\"Jag svarar bara på frågor om …\").",
+    )
+    more_info: dict[str, str] = Field(
+        default_factory=lambda: {"vinnova.se": "Vinnovas webbplats (vinnova.se)", "ai.se": "AI Swedens webbplats (ai.se)"},
+        description="Web sites a refusal points to for current details (host -> how it is named), shown when one of "
+        "the closest documents comes from that host or a subdomain of it; empty = none.",
+    )
+
+
+class WriterSettings(Section):
+    """The model writes the answer's lead from the evidence the decision chose; every sentence is checked
+    against the evidence it cites before it is shown, and one that fails is replaced by the cited claim."""
+
+    enabled: bool = Field(
+        True,
+        description="The model writes the lead (checked sentence by sentence); false = the chosen claims are quoted "
+        "as they stand, with no model loaded.",
+    )
+    max_sentences: int = Field(3, ge=1, le=5, description="Most sentences the model may write for one answer.")
+    max_new_tokens: int = Field(
+        160, ge=16, description="Most tokens the model may write for one answer (about 40 a sentence)."
+    )
+    constrain_form: bool = Field(
+        True,
+        description="Constrain the model's output to sentences ending in a valid [n], or the no-answer word, where "
+        "the backend can (a GBNF grammar in llama.cpp, a regex in vLLM and llama.cpp's server, a logits processor in "
+        "transformers).",
+    )
+    context_claims: int = Field(
+        2,
+        ge=0,
+        le=6,
+        description="Further claims of the chosen claims' passages given to the model as evidence beside them (the "
+        "next ones in the passage), so that an explaining answer has material; 0 = only the chosen claims.",
+    )
+    veto_below: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="The model's own \"no answer\" refuses only when the decision's answerability is below this; "
+        "otherwise the chosen claims are quoted. 0 = the model never refuses (chosen on the dev set).",
+    )
+    min_word_overlap: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Share of a sentence's content-word stems (compounds split) that must stand in its cited evidence "
+        "or the question.",
+    )
+    min_similarity: float = Field(
+        0.8,
+        ge=-1.0,
+        le=1.0,
+        description="Embedding cosine a sentence needs with its cited evidence (the second signal beside the words).",
+    )
+
+
 class ServerSettings(Section):
     """The web chat (`kraftbot serve`)."""
 
@@ -391,6 +454,8 @@ class Settings(BaseSettings):
     gate: GateSettings = Field(default_factory=GateSettings, description=GateSettings.__doc__)
     check: CheckSettings = Field(default_factory=CheckSettings, description=CheckSettings.__doc__)
     followup: FollowupSettings = Field(default_factory=FollowupSettings, description=FollowupSettings.__doc__)
+    topic: TopicSettings = Field(default_factory=TopicSettings, description=TopicSettings.__doc__)
+    writer: WriterSettings = Field(default_factory=WriterSettings, description=WriterSettings.__doc__)
 
     def cpu_threads(self, configured: int) -> int:
         """Thread count for CPU inference: the setting, or every core when it is 0."""

@@ -160,7 +160,7 @@ class Assistant:
         turn.trace.refusal_reason = refusal.reason
         if refusal.unmentioned:
             turn.trace.unmentioned = list(refusal.unmentioned)
-        message = refusal_message(refusal.reason, turn.passages, absence, refusal.unmentioned)
+        message = refusal_message(refusal.reason, turn.passages, self.settings.topic, absence, refusal.unmentioned)
         return self._finish(turn, Mode.REFUSED, message, [])
 
     def _finish(self, turn: _Turn, mode: Mode, answer: str, citations: list[Citation]) -> AnswerResult:

@@ -7,26 +7,19 @@ from urllib.parse import urlparse
 
 from kraftbot.answering.compose import shown
 from kraftbot.answering.evidence import Candidate
+from kraftbot.settings import TopicSettings
 from kraftbot.values import Passage, RefusalReason
 
 NO_QUESTION = (
-    "Jag hittar ingen fråga i det du skrev. Ställ en fråga om Kraftsamling för AI i kommuner och "
-    "civilsamhälle, till exempel om utlysningarna, vem som får söka eller hur man ansöker."
+    "Jag hittar ingen fråga i det du skrev. Ställ en fråga om {topic}, så svarar jag utifrån mina dokument."
 )
-OFF_TOPIC = (
-    "Jag svarar bara på frågor om Kraftsamling för AI i kommuner och civilsamhälle, Vinnovas och "
-    "AI Swedens satsning, och den här frågan ligger utanför det som mitt underlag handlar om."
-)
+OFF_TOPIC = "Jag svarar bara på frågor om {topic}, och den här frågan ligger utanför det som mina dokument handlar om."
 INJECTION = (
-    "Jag kan inte göra det. Jag svarar bara på frågor om Kraftsamling för AI i kommuner och "
-    "civilsamhälle utifrån mitt underlag, och jag hittar aldrig på uppgifter eller byter roll."
+    "Jag kan inte göra det. Jag svarar bara på frågor om {topic} utifrån mina dokument, och jag hittar aldrig "
+    "på uppgifter eller byter roll."
 )
 NOT_IN_MATERIAL = "Det kan jag tyvärr inte svara på: uppgiften finns inte i mitt underlag."
 PREMISE = "Det kan jag inte svara på: mitt underlag nämner inte {terms}."
-SITES = {
-    "vinnova.se": "Vinnovas webbplats (vinnova.se)",
-    "ai.se": "AI Swedens webbplats (ai.se)",
-}
 # Refusals with no documents to point to: the question has no subject in the material at all.
 WITHOUT_LINKS: dict[RefusalReason, str] = {"no_question": NO_QUESTION, "injection": INJECTION, "off_topic": OFF_TOPIC}
 
@@ -39,14 +32,16 @@ def _joined(terms: Sequence[str]) -> str:
 def refusal_message(
     reason: RefusalReason,
     passages: Sequence[Passage],
+    topic: TopicSettings,
     absence: Candidate | None = None,
     unmentioned: Sequence[str] = (),
     documents: int = 3,
 ) -> str:
     """The Swedish refusal: its lead says why (quoting what the documents say they lack, or naming
-    what they never mention); then the closest documents as links and where to look instead."""
+    what they never mention); then the closest documents as links and, where one of them comes from a
+    site `topic.more_info` names, that site for current details."""
     if reason in WITHOUT_LINKS:
-        return WITHOUT_LINKS[reason]
+        return WITHOUT_LINKS[reason].format(topic=topic.name)
     if reason == "premise" and unmentioned:
         lead = PREMISE.format(terms=_joined(unmentioned))
     elif reason == "absent" and absence is not None:
@@ -62,7 +57,9 @@ def refusal_message(
         links = ", ".join(f"[{title}]({url})" for url, title in closest.items())
         lines.append(f"Närmast ligger: {links}.")
     hosts = {urlparse(url).hostname or "" for url in closest}
-    sites = [name for domain, name in SITES.items() if any(h == domain or h.endswith("." + domain) for h in hosts)]
+    sites = [
+        name for domain, name in topic.more_info.items() if any(h == domain or h.endswith("." + domain) for h in hosts)
+    ]
     if sites:
         lines.append(f"Aktuella uppgifter hittar du på {' eller '.join(sites)}.")
     return "\n\n".join(lines)

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kraftbot.llm.base import ChatMessage
+from kraftbot.llm.base import ChatMessage, OutputForm, TokenUsage
 
 
 class ExtractiveBackend:
     name = "extractive"
     model_id = "none"
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self,
+        messages: list[ChatMessage],
+        max_new_tokens: int,
+        form: OutputForm | None = None,
+        usage: TokenUsage | None = None,
+    ) -> Iterator[str]:
         return iter(())
 
     def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from kraftbot.llm.base import ChatMessage, generate_by_streaming, normalised
+from kraftbot.llm.base import ChatMessage, OutputForm, TokenUsage, generate_by_streaming, normalised
 
 
 class LlamaCppBackend:
@@ -34,19 +35,43 @@ class LlamaCppBackend:
         )
         # One model object holds one KV cache: requests take turns.
         self._lock = threading.Lock()
+        self._grammars: dict[OutputForm, Any] = {}
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self,
+        messages: list[ChatMessage],
+        max_new_tokens: int,
+        form: OutputForm | None = None,
+        usage: TokenUsage | None = None,
+    ) -> Iterator[str]:
+        """Streamed text; `form` becomes a GBNF grammar (cached per form: parsing one takes milliseconds)."""
+        grammar = self._grammar(form) if form else None
         with self._lock:
             stream = self._llama.create_chat_completion(
                 messages=list(messages),
                 max_tokens=max_new_tokens,
                 temperature=self.temperature,
                 stream=True,
+                grammar=grammar,
             )
-            for chunk in stream:
-                piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
+            try:
+                for chunk in stream:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if usage is not None:
+                        usage.completion_tokens += 1
+                    if piece:
+                        yield piece
+            finally:
+                stream.close()  # a caller that stopped reading stops the decoding here
+                if usage is not None:
+                    usage.prompt_tokens = max(0, self._llama.n_tokens - usage.completion_tokens)
+
+    def _grammar(self, form: OutputForm) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        if form not in self._grammars:
+            self._grammars[form] = LlamaGrammar.from_string(form.gbnf(), verbose=False)
+        return self._grammars[form]
 
     def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
         return generate_by_streaming(self, messages, max_new_tokens)

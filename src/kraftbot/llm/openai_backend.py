@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from kraftbot.errors import BackendError
-from kraftbot.llm.base import ChatMessage, generate_by_streaming
+from kraftbot.llm.base import ChatMessage, OutputForm, TokenUsage, generate_by_streaming
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,13 @@ class OpenAIBackend:
             "stream": True,
         }
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self,
+        messages: list[ChatMessage],
+        max_new_tokens: int,
+        form: OutputForm | None = None,
+        usage: TokenUsage | None = None,
+    ) -> Iterator[str]:
         events = 0
         try:
             with (

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kraftbot.errors import BackendError
-from kraftbot.llm.base import ChatMessage
+from kraftbot.llm.base import ChatMessage, OutputForm, TokenUsage
 from kraftbot.llm.batching import Batcher
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,13 @@ class TransformersBackend:
         prompt_length = inputs["input_ids"].shape[1]
         return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self,
+        messages: list[ChatMessage],
+        max_new_tokens: int,
+        form: OutputForm | None = None,
+        usage: TokenUsage | None = None,
+    ) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
