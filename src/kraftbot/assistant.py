@@ -22,10 +22,11 @@ def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assi
     disable_telemetry([settings.embedding.model, settings.llm.model, settings.retrieval.reranker_model])
     knowledge = load_index(settings, index_name, build_embedder(settings))
     retriever = Retriever(knowledge, settings.retrieval)
-    # Answers quote the sources; a model is loaded only to rewrite follow-ups when that is switched on.
-    backend = build_backend(settings) if settings.followup.model_rewrite else None
+    # The model writes the leads (and may rewrite follow-ups); with neither switched on, none is loaded.
+    needs_model = settings.writer.enabled or settings.followup.model_rewrite
+    backend = build_backend(settings) if needs_model else None
     assistant = Assistant(settings, retriever, backend)
-    log.info("Assistant ready: index %s, follow-up rewrites by %s", index_name, assistant.backend_name)
+    log.info("Assistant ready: index %s, answers written by %s", index_name, assistant.backend_name)
     return assistant
 
 

@@ -254,7 +254,10 @@ class TopicSettings(Section):
         description="The documents' subject as refusals name it (\"Jag svarar bara på frågor om …\").",
     )
     more_info: dict[str, str] = Field(
-        default_factory=lambda: {"vinnova.se": "Vinnovas webbplats (vinnova.se)", "ai.se": "AI Swedens webbplats (ai.se)"},
+        default_factory=lambda: {
+            "vinnova.se": "Vinnovas webbplats (vinnova.se)",
+            "ai.se": "AI Swedens webbplats (ai.se)",
+        },
         description="Web sites a refusal points to for current details (host -> how it is named), shown when one of "
         "the closest documents comes from that host or a subdomain of it; empty = none.",
     )
@@ -273,11 +276,12 @@ class WriterSettings(Section):
     max_new_tokens: int = Field(
         160, ge=16, description="Most tokens the model may write for one answer (about 40 a sentence)."
     )
-    constrain_form: bool = Field(
-        True,
-        description="Constrain the model's output to sentences ending in a valid [n], or the no-answer word, where "
-        "the backend can (a GBNF grammar in llama.cpp, a regex in vLLM and llama.cpp's server, a logits processor in "
-        "transformers).",
+    form: Literal["citations", "whole", "none"] = Field(
+        "citations",
+        description="How the model's output is held to the answer form: citations = only the numbers inside [ ] "
+        "must be evidence numbers (a cheap mask in llama.cpp and transformers); whole = every sentence must end in a "
+        "valid [n], or the no-answer word (a GBNF grammar in llama.cpp, a regex in vLLM and llama.cpp's server: slow "
+        "on a CPU, see the README); none = free text (the check judges every sentence whatever the form).",
     )
     context_claims: int = Field(
         2,

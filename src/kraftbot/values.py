@@ -124,9 +124,10 @@ class Unit:
 class Mode(StrEnum):
     """How the shown answer came about."""
 
+    WRITTEN = "written"  # the model wrote the lead from the chosen evidence, every sentence checked
     EXTRACTIVE = "extractive"  # the source claims that answer the question, quoted with their sources
     REFUSED = "refused"  # an honest refusal
-    GENERATED = "generated"  # a model's own text (the naive baseline the evaluation compares with)
+    GENERATED = "generated"  # a model's own text, unchecked (the naive baseline the evaluation compares with)
 
 
 # Why an answer was refused: no question in the text, a hostile question, one outside the
@@ -165,6 +166,20 @@ class DecisionScores(Record):
     answerable: float
 
 
+# How a sentence of the lead came about: written by the model and shown after its check, the
+# source's own words quoted, or written by the model and never shown because a check failed.
+SentenceOrigin = Literal["generated", "quoted", "rejected"]
+
+
+class SentenceTrace(Record):
+    """One sentence of the lead, or one the check kept from it: `failed` names the check it failed."""
+
+    text: str
+    origin: SentenceOrigin
+    failed: str | None = None
+    detail: str | None = None
+
+
 class AnswerTrace(Record):
     """How an answer came about, stage by stage; None where a stage did not run."""
 
@@ -175,6 +190,7 @@ class AnswerTrace(Record):
     parts: list[str] | None = None
     refusal_reason: RefusalReason | None = None
     unmentioned: list[str] | None = None
+    sentences: list[SentenceTrace] | None = None
 
 
 class AnswerResult(AnswerTrace):
@@ -187,6 +203,7 @@ class AnswerResult(AnswerTrace):
     retrieved: list[RetrievedPassage]
     timings: Timings
     tokens_out: int
+    tokens_in: int = 0
     backend: str
     model: str
     id: str = ""
@@ -202,3 +219,40 @@ class AnswerResult(AnswerTrace):
         data["timings"] = self.timings.model_dump(mode="json")
         contract = [name for name in type(self).model_fields if name not in AnswerTrace.model_fields]
         return {name: data[name] for name in contract if name in data} | data
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    """First event of an answer: what retrieval found, before any answer text."""
+
+    passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class SentenceShown:
+    """A sentence of the lead, final once sent: checked model text or a quote; `citations` are the
+    sources it is the first to cite."""
+
+    text: str
+    origin: Literal["generated", "quoted"]
+    citations: list[Citation]
+
+
+@dataclass(frozen=True)
+class RefusalShown:
+    """The answer is an honest refusal (the whole text)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Last event: the whole result (the lead, every citation with its supporting quote, the trace,
+    token usage)."""
+
+    result: AnswerResult
+
+
+# The one stream the assistant yields, in this order: SourcesFound (unless the question was refused
+# before any search), then SentenceShown events or one RefusalShown, then Finished.
+AnswerEvent = SourcesFound | SentenceShown | RefusalShown | Finished

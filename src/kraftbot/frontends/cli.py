@@ -68,14 +68,21 @@ def _print_sources(citations: list[Citation]) -> None:
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from kraftbot.answering.validation import validate_question
     from kraftbot.assistant import build_assistant
+    from kraftbot.values import Finished, RefusalShown, SentenceShown
 
     validate_question(args.question, settings.answer.max_question_chars)
-    result = build_assistant(settings, args.index).ask(args.question, history=args.history)
+    assistant = build_assistant(settings, args.index)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(assistant.ask(args.question, history=args.history).to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(result.answer)
-    _print_sources(result.citations)
+    separator = ""
+    for event in assistant.stream(args.question, history=args.history):
+        if isinstance(event, SentenceShown | RefusalShown):
+            print(separator + event.text, end="", flush=True)  # each sentence as soon as it is checked
+            separator = " "
+        elif isinstance(event, Finished):
+            print()
+            _print_sources(event.result.citations)
     return 0
 
 

@@ -25,6 +25,9 @@ class OutputForm:
 
     sources: int
     max_sentences: int
+    # True: the whole output is held to the form (a grammar or regex, which llama.cpp applies to the
+    # whole vocabulary at every token); False: only the citation numbers are (a cheap mask).
+    whole: bool = False
 
     def _numbers(self) -> list[str]:
         return [str(n) for n in range(1, self.sources + 1)]

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kraftbot.llm.base import ChatMessage, OutputForm, TokenUsage, generate_by_streaming, normalised
+from kraftbot.llm.citation_mask import CitationMask, FormProcessor
 
 
 class LlamaCppBackend:
@@ -36,6 +37,7 @@ class LlamaCppBackend:
         # One model object holds one KV cache: requests take turns.
         self._lock = threading.Lock()
         self._grammars: dict[OutputForm, Any] = {}
+        self._mask: CitationMask | None = None
 
     def generate_stream(
         self,
@@ -44,8 +46,10 @@ class LlamaCppBackend:
         form: OutputForm | None = None,
         usage: TokenUsage | None = None,
     ) -> Iterator[str]:
-        """Streamed text; `form` becomes a GBNF grammar (cached per form: parsing one takes milliseconds)."""
-        grammar = self._grammar(form) if form else None
+        """Streamed text; a whole `form` becomes a GBNF grammar (cached per form: parsing one takes
+        milliseconds), any other the citation mask (`llm.citation_mask`)."""
+        grammar = self._grammar(form) if form and form.whole else None
+        processors = self._citation_processors(form) if form and not form.whole else None
         with self._lock:
             stream = self._llama.create_chat_completion(
                 messages=list(messages),
@@ -53,6 +57,7 @@ class LlamaCppBackend:
                 temperature=self.temperature,
                 stream=True,
                 grammar=grammar,
+                logits_processor=processors,
             )
             try:
                 for chunk in stream:
@@ -65,6 +70,15 @@ class LlamaCppBackend:
                 stream.close()  # a caller that stopped reading stops the decoding here
                 if usage is not None:
                     usage.prompt_tokens = max(0, self._llama.n_tokens - usage.completion_tokens)
+
+    def _citation_processors(self, form: OutputForm) -> Any:
+        from llama_cpp import LogitsProcessorList
+
+        if self._mask is None:  # the vocabulary's texts, once (about a second for 150 000 tokens)
+            detokenize = self._llama.detokenize
+            texts = [detokenize([token]).decode("utf-8", errors="replace") for token in range(self._llama.n_vocab())]
+            self._mask = CitationMask(texts)
+        return LogitsProcessorList([FormProcessor(self._mask, form)])
 
     def _grammar(self, form: OutputForm) -> Any:
         from llama_cpp import LlamaGrammar

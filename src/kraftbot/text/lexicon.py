@@ -274,3 +274,6 @@ ASKS = {
         re.IGNORECASE,
     ),
 }
+
+# Words that deny what a sentence says: a written sentence must keep its evidence's polarity.
+NEGATIONS = ("inte", "ej", "icke", "aldrig", "ingen", "inget", "inga", "varken", "not", "never")

@@ -3,8 +3,9 @@
 
 `POST /api/ask` answers with server-sent events, in this order: `queue` (the place in line, while
 waiting), `status` (a ⏳ line: the only text the page may later remove), `sources` (what retrieval
-found, before the answer), `answer` (the whole answer, shown once and never changed), `error` (a
-Swedish message instead), then `done`. Nothing is streamed that could be withdrawn.
+found, before the answer), `sentence` (each sentence of the lead as it passes its check, final once
+sent), `answer` (the whole answer: the same lead, its citations with their quotes, its id for
+feedback), `error` (a Swedish message instead), then `done`. Nothing is streamed that could be withdrawn.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kraftbot.admin.workspace import Workspace
 from kraftbot.answering.pipeline import Assistant
+from kraftbot.answering.validation import validate_question
 from kraftbot.errors import BackendError, QuestionRejected
 from kraftbot.settings import ServerSettings
 from kraftbot.storage.feedback import FeedbackStore, UnknownAnswer
 from kraftbot.storage.stores import Stores
 from kraftbot.text.redact import redact
-from kraftbot.values import AnswerResult, Passage
+from kraftbot.values import AnswerResult, Finished, Passage, SentenceShown, SourcesFound
 from kraftbot.web.admin import Refused, admin_router, refused_response
 from kraftbot.web.auth import SIGN_IN_DOWN, Auth, SignInUnavailable
 from kraftbot.web.bodylimit import BodyLimit, BodyTooLarge
@@ -43,12 +45,13 @@ from kraftbot.web.metrics import Metrics
 from kraftbot.web.openai_api import ApiError, api_router, error_response
 from kraftbot.web.queue import AnswerQueue
 from kraftbot.web.ratelimit import RATE_LIMITED, RateLimiter
+from kraftbot.web.streaming import InLine, ServiceEvent, Stored, in_worker
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 READING = "⏳ Läser källorna …"
-CHOOSING = "⏳ Väljer ut svaret ur källorna …"
+WRITING = "⏳ Skriver svaret utifrån källorna …"
 IN_LINE = "⏳ Många frågar just nu. Du är nummer {place} i kön."
 BACKEND_FAILURE = "Tyvärr kunde KraftBot inte svara just nu. Försök igen om en stund."
 UNEXPECTED_FAILURE = "Något gick fel när svaret skulle tas fram. Försök igen, eller kontakta den som driver tjänsten."
@@ -121,6 +124,8 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+
+
 class ChatService:
     """What one question goes through on the server; the routes only translate HTTP. A re-index in the
     staff workspace replaces `assistant`; each question keeps the one it started with."""
@@ -131,18 +136,40 @@ class ChatService:
         self.queue = AnswerQueue(workers)
         self.metrics = Metrics()
 
-    async def answered(self, question: str, history: list[str]) -> tuple[AnswerResult, str | None]:
-        """The answer in its turn, stored; for callers that want it whole (the `/v1` API)."""
+    def validate(self, question: str) -> None:
+        """Raise QuestionRejected (a Swedish message) before anything is queued or streamed."""
+        validate_question(question, self.assistant.settings.answer.max_question_chars)
+
+    async def answer(
+        self, question: str, history: list[str], conversation: str | None = None
+    ) -> AsyncIterator[ServiceEvent]:
+        """The question's place in line while it waits, then the assistant's events as they come, the
+        last of them (`Finished`) replaced by `Stored`. Leaving early frees the slot and stops the model."""
+        history = [turn for turn in history if turn.strip()][-MAX_HISTORY_TURNS:]
         ticket = self.queue.join()
         started = False
         try:
-            async for _ in self.queue.places(ticket):
-                pass
+            async for place in self.queue.places(ticket):
+                yield InLine(place)
             started = True
-            result = await asyncio.to_thread(self.assistant.ask, question, history)
-            return result, await self._record(result, history, None)
+            yield InLine(0)
+            assistant = self.assistant  # a re-index swaps in a new one; this question finishes on this one
+            prepared = await asyncio.to_thread(assistant.prepare, question, history)
+            async for event in in_worker(assistant.answer_stream(prepared), prepared.cancel):
+                if isinstance(event, Finished):
+                    log.info("Answered in %.2f s (mode %s)", event.result.timings.total_s, event.result.mode)
+                    yield Stored(event.result, await self._record(event.result, history, conversation))
+                else:
+                    yield event
         finally:
             self.queue.leave(ticket, started)
+
+    async def answered(self, question: str, history: list[str]) -> Stored:
+        """The answer whole, stored; for callers that want it at once (`/v1` without streaming)."""
+        async for event in self.answer(question, history):
+            if isinstance(event, Stored):
+                return event
+        raise RuntimeError("the answer stream ended without a result")
 
     async def _record(self, result: AnswerResult, history: list[str], conversation: str | None) -> str | None:
         """Store the answer; its id, or None when the database fails (the answer is shown anyway,
@@ -155,41 +182,33 @@ class ChatService:
             return None
 
     async def events(self, request: AskRequest) -> AsyncIterator[str]:
-        ticket = self.queue.join()
-        started = False
+        """`/api/ask` as server-sent events (see the module docstring)."""
         try:
-            async for place in self.queue.places(ticket):
-                yield sse("queue", {"place": place, "text": IN_LINE.format(place=place)})
-            started = True
-            yield sse("status", {"text": READING})
-            async for event in self._answer(request):
-                yield event
-        finally:
-            self.queue.leave(ticket, started)
-        yield sse("done", {})
-
-    async def _answer(self, request: AskRequest) -> AsyncIterator[str]:
-        history = [turn for turn in request.history if turn.strip()][-MAX_HISTORY_TURNS:]
-        try:
-            assistant = self.assistant  # a re-index swaps in a new one; this question finishes on this one
-            prepared = await asyncio.to_thread(assistant.prepare, request.question, history)
-            yield sse("sources", {"sources": [asdict(card) for card in source_cards(prepared.turn.passages)]})
-            yield sse("status", {"text": CHOOSING})
-            result = await asyncio.to_thread(assistant.answer, prepared)
-            answer_id = await self._record(result, history, request.conversation)
+            async for event in self.answer(request.question, request.history, request.conversation):
+                if isinstance(event, InLine):
+                    yield _in_line(event.place)
+                elif isinstance(event, SourcesFound):
+                    yield sse("sources", {"sources": [asdict(card) for card in source_cards(event.passages)]})
+                    yield sse("status", {"text": WRITING})
+                elif isinstance(event, SentenceShown):
+                    yield sse("sentence", {"text": event.text, "origin": event.origin})
+                elif isinstance(event, Stored):
+                    yield sse("answer", answer_event(event.result, event.answer_id))
         except QuestionRejected as rejected:
             yield sse("error", {"text": str(rejected)})
-            return
         except BackendError as failure:
             log.error("Backend failed: %s", redact(str(failure)))
             yield sse("error", {"text": BACKEND_FAILURE})
-            return
         except Exception:
             log.exception("Unexpected failure while answering")
             yield sse("error", {"text": UNEXPECTED_FAILURE})
-            return
-        log.info("Answered in %.2f s (mode %s)", result.timings.total_s, result.mode)
-        yield sse("answer", answer_event(result, answer_id))
+        yield sse("done", {})
+
+
+def _in_line(place: int) -> str:
+    if place == 0:
+        return sse("status", {"text": READING})
+    return sse("queue", {"place": place, "text": IN_LINE.format(place=place)})
 
 
 def build_app(

@@ -1,17 +1,20 @@
 """`/v1`: the OpenAI chat-completions API, so a municipality's other systems can ask KraftBot.
 
 The conversation's user messages are the question (the last) and its history (the earlier ones).
-The answer's text is the same checked text as the chat's, also when streamed (one content chunk,
-never a draft), and every response carries the extension object `kraftbot`: `mode`, `refused`
-and `citations` (`n`, `title`, `url`, `quote`, `page`). Errors are OpenAI error objects with a 4xx.
+The answer's text is the same checked text as the chat's. Streamed, each content chunk is one
+sentence that has passed its check (never a draft that could be withdrawn), or the refusal whole;
+the last chunk carries the extension object `kraftbot` (`mode`, `refused`, `citations` with `n`,
+`title`, `url`, `quote`, `page`) and the token usage, as every plain response does. Errors are
+OpenAI error objects with a 4xx.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header
@@ -21,7 +24,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kraftbot.errors import QuestionRejected
 from kraftbot.storage.keys import KeyStore
-from kraftbot.values import AnswerResult
+from kraftbot.values import AnswerResult, RefusalShown, SentenceShown
+from kraftbot.web.streaming import Stored
+
+log = logging.getLogger(__name__)
 
 MODEL_ID = "kraftbot"
 
@@ -68,6 +74,12 @@ def extension(result: AnswerResult) -> dict[str, Any]:
     return {"mode": str(result.mode), "refused": result.refused, "citations": [c.shown() for c in result.citations]}
 
 
+def usage(result: AnswerResult) -> dict[str, int]:
+    """The model's tokens for this answer: what it read and what it wrote (0 for quotes and refusals)."""
+    total = result.tokens_in + result.tokens_out
+    return {"prompt_tokens": result.tokens_in, "completion_tokens": result.tokens_out, "total_tokens": total}
+
+
 def completion(result: AnswerResult, completion_id: str, created: int) -> dict[str, Any]:
     return {
         "id": completion_id,
@@ -75,22 +87,37 @@ def completion(result: AnswerResult, completion_id: str, created: int) -> dict[s
         "created": created,
         "model": MODEL_ID,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": result.answer}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage(result),
         "kraftbot": extension(result),
     }
 
 
-def chunks(result: AnswerResult, completion_id: str, created: int) -> Iterator[str]:
-    """The streamed form: the role, the whole checked answer, then the end with the extension."""
+def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+
+async def chunks(
+    service: Any, question: str, history: list[str], completion_id: str, created: int
+) -> AsyncIterator[str]:
+    """The streamed form: the role, each checked sentence (or the refusal) as it comes, then the end
+    with the extension and usage. A failure after the first chunk ends the stream with an error chunk."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
-    deltas: list[tuple[dict[str, Any], str | None, dict[str, Any]]] = [
-        ({"role": "assistant", "content": ""}, None, {}),
-        ({"content": result.answer}, None, {}),
-        ({}, "stop", {"kraftbot": extension(result)}),
-    ]
-    for delta, finish, extra in deltas:
-        chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+    yield _chunk(base, {"role": "assistant", "content": ""})
+    separator = ""
+    try:
+        async for event in service.answer(question, history):
+            if isinstance(event, SentenceShown | RefusalShown):
+                yield _chunk(base, {"content": separator + event.text})
+                separator = " "
+            elif isinstance(event, Stored):
+                result = event.result
+                yield _chunk(base, {}, "stop", usage=usage(result), kraftbot=extension(result))
+    except Exception:  # the status line has gone: the error travels in the stream
+        log.exception("A streamed answer failed")
+        error = {"message": "The answer could not be completed; try again shortly.", "type": "server_error"}
+        yield f"data: {json.dumps({'error': error})}\n\n"
+        return
     yield "data: [DONE]\n\n"
 
 
@@ -118,12 +145,14 @@ def api_router(service: Any, keys: KeyStore | None, public: bool) -> APIRouter:
     async def chat_completions(request: ChatRequest) -> JSONResponse | StreamingResponse:
         question, history = conversation(request)
         try:
-            result, _ = await service.answered(question, history)
+            service.validate(question)
         except QuestionRejected as rejected:
             raise ApiError(400, str(rejected), code="invalid_question") from rejected
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if request.stream:
-            return StreamingResponse(chunks(result, completion_id, created), media_type="text/event-stream")
-        return JSONResponse(completion(result, completion_id, created))
+            streamed = chunks(service, question, history, completion_id, created)
+            return StreamingResponse(streamed, media_type="text/event-stream")
+        stored = await service.answered(question, history)
+        return JSONResponse(completion(stored.result, completion_id, created))
 
     return router

@@ -88,7 +88,9 @@ function renderTurn(turn, index) {
     element.dataset.turn = index;
     conversation.appendChild(element);
   }
-  const answer = turn.answer ? `<div class="answer">${render(turn.answer.text, index)}${citedHtml(turn.answer, index)}</div>` : "";
+  // While the answer forms, its checked sentences so far; the whole answer has the same lead, then its quotes.
+  const forming = !turn.answer && turn.sentences && turn.sentences.length ? `<div class="answer">${render(turn.sentences.join(" "), index)}</div>` : "";
+  const answer = turn.answer ? `<div class="answer">${render(turn.answer.text, index)}${citedHtml(turn.answer, index)}</div>` : forming;
   const error = turn.error ? `<p class="error" role="alert">${escapeHtml(turn.error)}</p>` : "";
   const status = turn.status ? `<p class="status">${escapeHtml(turn.status)}</p>` : "";
   element.innerHTML = `<p class="question">${escapeHtml(turn.question)}</p>${sourcesHtml(turn.sources)}${status}${answer}${error}${feedbackHtml(turn)}`;
@@ -150,7 +152,7 @@ async function readEvents(response, onEvent) {
 
 async function ask(question) {
   const history = turns.map((t) => t.question);
-  const turn = { question, sources: [], status: "⏳ Skickar frågan …", answer: null, error: null, feedback: null };
+  const turn = { question, sources: [], sentences: [], status: "⏳ Skickar frågan …", answer: null, error: null, feedback: null };
   turns.push(turn);
   const index = turns.length - 1;
   renderTurn(turn, index);
@@ -170,6 +172,7 @@ async function ask(question) {
     await readEvents(response, (name, data) => {
       if (name === "queue" || name === "status") turn.status = data.text;
       else if (name === "sources") turn.sources = data.sources;
+      else if (name === "sentence") turn.sentences.push(data.text);
       else if (name === "answer") { turn.answer = data; turn.status = null; }
       else if (name === "error") { turn.error = data.text; turn.status = null; }
       else if (name === "done") turn.status = null;

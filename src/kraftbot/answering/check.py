@@ -1,0 +1,169 @@
+"""The check every model-written sentence passes before anyone sees it.
+
+A sentence is shown only when it is supported by the evidence it cites:
+- citation: it cites at least one `[n]`, and every `[n]` is one of the evidence items given;
+- language: it is not confidently another language than the answers' (`check.language`);
+- numbers: every number, amount and date in it is stated by the cited evidence or the question;
+- names: every name and acronym in it stands in the cited evidence or the question;
+- polarity: it denies what its closest evidence sentence denies and affirms what that sentence
+  affirms (inte, ej, aldrig, ingen …; an opening "Ja"/"Nej" counts, and only a yes/no question may
+  be answered with one);
+- asked: the first sentence states the kind of fact the question asks for (an amount, a date, a
+  count, a name) whenever the cited evidence holds one;
+- words: enough of its content-word stems (compounds split) stand in the cited evidence or the question;
+- similarity: its embedding is close enough to the cited evidence's.
+The checks are cheap and work on any Swedish documents; none knows the corpus's subject. They run
+in that order and the first that fails is recorded: the caller quotes the evidence instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from kraftbot.answering.ranking import asked_types, holds
+from kraftbot.answering.similarity import Similarity
+from kraftbot.settings import CheckSettings, WriterSettings
+from kraftbot.text.facts import absent_names, absent_numbers
+from kraftbot.text.language import judge_language
+from kraftbot.text.lexicon import NEGATIONS, YES_NO_OPENING
+from kraftbot.text.markers import cited_numbers, strip_markers
+from kraftbot.text.sentences import sentences
+
+CheckName = Literal["citation", "language", "numbers", "names", "polarity", "asked", "words", "similarity"]
+Terms = Callable[[str], list[str]]
+
+_OPENING_REPLY = re.compile(r"^\W*(ja|jo|nej)\b", re.IGNORECASE)
+_WORD = re.compile(r"\w+(?:-\w+)*")
+_NEGATION = re.compile(rf"\b({'|'.join(NEGATIONS)})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a sentence may be shown; `failed` names the first check it did not pass."""
+
+    failed: CheckName | None = None
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.failed is None
+
+
+PASSED = Verdict()
+
+
+def inflected_from(name: str, words: Collection[str]) -> bool:
+    """Whether each part of a (hyphenated) name is a word given, or an inflection of one: "Vetlandas"
+    of "Vetlanda", "AI-projektet" of "AI-projekt". Parts agree on all but a Swedish ending (at most
+    three letters, and never below four shared letters); a short part ("AI") must match exactly."""
+    for part in name.lower().split("-"):
+        if not part:
+            continue
+        shared = max(4, len(part) - 3)
+        if part not in words and not any(
+            len(word) >= 4 and _common_prefix(part, word) >= min(shared, len(word)) and abs(len(word) - len(part)) <= 3
+            for word in words
+        ):
+            return False
+    return True
+
+
+def _common_prefix(first: str, second: str) -> int:
+    length = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
+def denies(text: str) -> bool:
+    """True when the text negates (inte, ej, aldrig, ingen, inga, utan …) or opens with "Nej"."""
+    opening = _OPENING_REPLY.match(text)
+    if opening:
+        return opening.group(1).lower() == "nej"
+    return bool(_NEGATION.search(text))
+
+
+class SentenceCheck:
+    """Judges one written sentence against the numbered evidence it was written from."""
+
+    def __init__(
+        self,
+        config: WriterSettings,
+        language: CheckSettings,
+        similarity: Similarity,
+        terms: Terms,
+        common: Collection[str],
+    ) -> None:
+        self.config = config
+        self.language = language
+        self.similarity = similarity
+        self.terms = terms
+        self.common = common
+
+    def judge(self, sentence: str, question: str, evidence: Sequence[str], first: bool) -> Verdict:
+        """`evidence` holds the items' texts, item n at index n-1; `first` for the lead's first sentence."""
+        numbers = cited_numbers(sentence)
+        if not numbers or any(n < 1 or n > len(evidence) for n in numbers):
+            return Verdict("citation", f"cites {numbers or 'nothing'} of {len(evidence)}")
+        cited = [evidence[n - 1] for n in numbers]
+        plain = strip_markers(sentence)
+        for check in (self._language, self._numbers, self._names, self._polarity, self._asked, self._words):
+            verdict = check(plain, question, cited, first)
+            if not verdict.passed:
+                return verdict
+        cosine = float(self.similarity.between(plain, [" ".join(cited)]).max())
+        if cosine < self.config.min_similarity:
+            return Verdict("similarity", f"cosine {cosine:.3f}")
+        return PASSED
+
+    def _language(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        code, allowed = judge_language(plain, self.language.language, self.language.language_min_confidence)
+        return PASSED if allowed else Verdict("language", code)
+
+    def _numbers(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        missing = absent_numbers(plain, [*cited, question])
+        return Verdict("numbers", ", ".join(missing)) if missing else PASSED
+
+    def _names(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        given = " ".join([*cited, question])
+        words = {part for word in _WORD.findall(given.lower()) for part in (word, *word.split("-"))}
+        missing = [name for name in absent_names(plain, [given], self.common) if not inflected_from(name, words)]
+        return Verdict("names", ", ".join(missing)) if missing else PASSED
+
+    def _polarity(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        if _OPENING_REPLY.match(plain) and not YES_NO_OPENING.match(question):
+            return Verdict("polarity", "a yes or no to a question that is not a yes/no question")
+        closest = self._closest_sentence(plain, cited)
+        if denies(plain) != denies(closest):
+            return Verdict("polarity", f"evidence: {closest[:80]}")
+        return PASSED
+
+    def _asked(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        if not first:
+            return PASSED
+        evidence = " ".join(cited)
+        for kind in sorted(asked_types(question)):
+            if holds(kind, evidence, question) and not holds(kind, plain, question):
+                return Verdict("asked", kind)
+        return PASSED
+
+    def _words(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        written = set(self.terms(plain))
+        if not written:
+            return PASSED
+        known = set(self.terms(" ".join([*cited, question])))
+        share = len(written & known) / len(written)
+        if share < self.config.min_word_overlap:
+            return Verdict("words", f"{share:.2f} of {sorted(written - known)[:6]}")
+        return PASSED
+
+    def _closest_sentence(self, plain: str, cited: Sequence[str]) -> str:
+        """The evidence sentence sharing most stems with the written one: the one whose polarity it must keep."""
+        written = set(self.terms(plain))
+        candidates = [s for text in cited for s in sentences(text)] or list(cited)
+        return max(candidates, key=lambda s: len(written & set(self.terms(s))))
