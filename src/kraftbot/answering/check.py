@@ -162,6 +162,12 @@ class SentenceCheck:
             return Verdict("words", f"{share:.2f} of {sorted(written - known)[:6]}")
         return PASSED
 
+    def closest(self, sentence: str, evidence: Sequence[str]) -> int:
+        """The number of the evidence item sharing most content-word stems with the sentence."""
+        written = set(self.terms(strip_markers(sentence)))
+        shares = [len(written & set(self.terms(text))) for text in evidence]
+        return shares.index(max(shares)) + 1
+
     def _closest_sentence(self, plain: str, cited: Sequence[str]) -> str:
         """The evidence sentence sharing most stems with the written one: the one whose polarity it must keep."""
         written = set(self.terms(plain))

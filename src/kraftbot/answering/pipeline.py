@@ -186,8 +186,7 @@ class Assistant:
         assert self.writer is not None
         lead = Lead(usage=turn.usage, cancelled=turn.cancelled)
         may_veto = decision.scores.answerable < self.settings.writer.veto_below
-        multi_part = len(prepared.parts or []) > 1
-        for event in self.writer.write(prepared.searched, decision.chosen, multi_part, may_veto, lead):
+        for event in self.writer.write(prepared.searched, decision.chosen, may_veto, lead):
             if turn.timings.ttft_s is None:
                 turn.timings.ttft_s = time.perf_counter() - turn.started
             yield event

@@ -1,13 +1,13 @@
 """The lead the model writes, sentence by sentence, each checked before it is sent.
 
 The model reads the numbered evidence (`answering.writer`) and its stream is cut at each citation.
+A sentence without a citation is given the one whose words it shares most, and checked as such.
 A sentence that passes every check (`answering.check`) is sent at once, its markers renumbered in
 the order the answer cites its sources. The first sentence that fails is never shown: the model is
-stopped and the claim the sentence cited (or, citing none it was given, the first claim not yet
-cited) is quoted in its place. A message that asks several things also gets a quote for each part's
-claim the model left out. The model's "no answer" refuses only where the decision was unsure
-(`may_veto`); otherwise the chosen claims are quoted. A model that fails is treated as one whose
-sentence failed: the applicant gets the quotes.
+stopped and the claim the sentence cited is quoted in its place. Every chosen claim the model left
+out is then quoted, so the lead never says less than the decision's claims. The model's "no
+answer" refuses only where the decision was unsure (`may_veto`); otherwise the chosen claims are
+quoted. A model that fails is treated as one whose sentence failed: the applicant gets the quotes.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class LeadWriter:
         self.quote_chars = quote_chars
 
     def write(
-        self, question: str, chosen: Sequence[Candidate], multi_part: bool, may_veto: bool, lead: Lead
+        self, question: str, chosen: Sequence[Candidate], may_veto: bool, lead: Lead
     ) -> Iterator[SentenceShown]:
         """The lead's sentences as they pass; `lead` holds the whole of it afterwards."""
         items = numbered_evidence(chosen, self.config.context_claims)
@@ -121,14 +121,17 @@ class LeadWriter:
                 close()  # stops the model where it is
         if lead.vetoed:
             return
-        if not lead.sentences or multi_part:
-            yield from self._quote([i for i in items if i.number not in lead.shown_numbers], items, lead)
+        # Every chosen claim the model left out is quoted after what it wrote: the lead never says less
+        # than the claims the decision chose (a part of the question, the runner-up claim).
+        yield from self._quote([i for i in items if i.number not in lead.shown_numbers], items, lead)
 
     def _checked(
         self, sentence: str, question: str, items: Sequence[EvidenceItem], lead: Lead
     ) -> Iterator[SentenceShown]:
         """Send the sentence if it passes; else quote what it cited. Returns whether it passed."""
         texts = [item.text for item in items]
+        if not cited_numbers(sentence):  # cited by the evidence its words come from; checked as if written so
+            sentence = cite(sentence, self.check.closest(sentence, texts))
         verdict = self.check.judge(sentence, question, texts, first=not lead.sentences)
         if verdict.passed:
             numbers = cited_numbers(sentence)
@@ -139,10 +142,8 @@ class LeadWriter:
             yield SentenceShown(text, "generated", new)
             return True
         self._reject(sentence, verdict, lead)
-        uncited = [item for item in items if item.number not in lead.shown_numbers]
         valid = [n for n in cited_numbers(sentence) if 1 <= n <= len(items)]
-        fresh = [items[n - 1] for n in valid if n not in lead.shown_numbers] or uncited[:1]
-        yield from self._quote(fresh, items, lead)
+        yield from self._quote([items[n - 1] for n in valid if n not in lead.shown_numbers], items, lead)
         return False
 
     @staticmethod

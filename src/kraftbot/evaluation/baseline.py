@@ -25,8 +25,10 @@ from kraftbot.values import AnswerResult, Citation, Mode, Passage, Timings
 
 NAIVE = "naive"
 _WORD = re.compile(r"\w+")
-# The baselines `kraftbot eval --baseline` can run beside KraftBot.
-Baseline = Literal["naive"]
+QUOTED = "quoted"
+# The baselines `kraftbot eval --baseline` can run beside KraftBot: the naive pipeline below, and
+# KraftBot's own answer path with no model writing (the chosen claims quoted, as before wave 3).
+Baseline = Literal["naive", "quoted"]
 NAIVE_PASSAGES = 3
 
 # PrivateGPT's default system prompt for answering from documents, in Swedish.

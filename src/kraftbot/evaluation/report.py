@@ -95,6 +95,8 @@ MARGIN_MEASURES = (
     "wrong_claims",
     "wrong_claim_rate",
     "swedish_share",
+    "generated_lead_share",
+    "fallback_rate",
     "length.answer_chars.p50",
     "length.lead_chars.p50",
     "latency.total_s.p50",
@@ -103,26 +105,41 @@ MARGIN_MEASURES = (
 CATEGORY_MEASURES = ("answer_correct", "answer_correct_anywhere", "refusal_rate", "false_refusal_rate")
 
 
+def _margin_row(name: str, mine: float | None, other: float | None) -> list[Any]:
+    margin = None if mine is None or other is None else mine - other
+    ahead = None if not margin else (margin > 0) == HIGHER_IS_BETTER.get(name, True)
+    return [name, mine, other, margin, "tie" if margin == 0 else ahead]
+
+
 def margin_lines(summary: Mapping[str, Any]) -> list[str]:
-    """KraftBot against the baseline run beside it: each measure, the difference, and which is ahead."""
-    baseline = summary["run"].get("baseline")
-    if not baseline:
-        return []
-    ours, theirs = flatten(summary), baseline["measures"]
-    rows = []
-    for name in MARGIN_MEASURES:
-        mine, other = ours.get(name), theirs.get(name)
-        margin = None if mine is None or other is None else mine - other
-        ahead = None if not margin else (margin > 0) == HIGHER_IS_BETTER.get(name, True)
-        rows.append([name, mine, other, margin, "tie" if margin == 0 else ahead])
-    return [
-        f"## Against the {baseline['name']} baseline",
-        "",
-        f"Same questions, index and model, in the same run (`{baseline['folder']}`).",
-        "",
-        *table(["measure", "KraftBot", baseline["name"], "margin", "KraftBot ahead"], rows),
-        "",
-    ]
+    """KraftBot against each baseline run beside it: each measure, the difference and which is ahead,
+    then the answers right by category (questions behind = the margin times the category's size)."""
+    lines: list[str] = []
+    ours = flatten(summary)
+    for baseline in summary["run"].get("baselines") or []:
+        name, theirs = baseline["name"], baseline["measures"]
+        rows = [_margin_row(measure, ours.get(measure), theirs.get(measure)) for measure in MARGIN_MEASURES]
+        lines += [
+            f"## Against the {name} baseline",
+            "",
+            f"Same questions, index and model, in the same run (`{baseline['folder']}`).",
+            "",
+            *table(["measure", "KraftBot", name, "margin", "KraftBot ahead"], rows),
+            "",
+        ]
+        by_category = []
+        for key, group in summary["by_category"].items():
+            mine = (group["measures"].get("answer_correct") or {}).get("value")
+            other = (baseline.get("by_category") or {}).get(key, {}).get("answer_correct")
+            behind = None if mine is None or other is None else round((other - mine) * group["n"], 1)
+            by_category.append([key, group["n"], mine, other, behind])
+        lines += [
+            f"Answers right by category against {name} (questions behind: positive = KraftBot answers fewer right):",
+            "",
+            *table(["category", "n", "KraftBot", name, "questions behind"], by_category),
+            "",
+        ]
+    return lines
 
 
 def category_lines(by_category: Mapping[str, Any]) -> list[str]:

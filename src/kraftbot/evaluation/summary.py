@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,12 +126,36 @@ def wrong_claim_count(results: Sequence[Result]) -> int:
     return sum(bool(r["scores"].get("wrong_claims")) for r in results)
 
 
+def writing_summary(results: Sequence[Result]) -> dict[str, Any]:
+    """How the answered questions' leads came about: the share whose first sentence the model wrote
+    (and the check passed), the share where a written sentence was withheld and a quote took its
+    place, and how often each check stopped a sentence."""
+    answered = [r for r in results if not r.get("refused")]
+    traces = [r.get("sentences") or [] for r in answered]
+    shown = [[t for t in trace if t["origin"] != "rejected"] for trace in traces]
+    led = sum(bool(s) and s[0]["origin"] == "generated" for s in shown)
+    fell_back = sum(any(t["origin"] == "rejected" for t in trace) for trace in traces)
+    failed = Counter(t.get("failed") or "" for trace in traces for t in trace if t["origin"] == "rejected")
+    return {
+        "answered": len(answered),
+        "generated_lead_share": round(led / len(answered), 4) if answered else None,
+        "fallback_rate": round(fell_back / len(answered), 4) if answered else None,
+        "failed_checks": dict(failed.most_common()),
+    }
+
+
+def flatten_measures(group: Mapping[str, Any]) -> dict[str, float | None]:
+    """A group's measures, one number each."""
+    return {name: (estimate or {}).get("value") for name, estimate in group["measures"].items()}
+
+
 def summarise(results: Sequence[Result], config: EvaluationSettings, run: dict[str, Any]) -> dict[str, Any]:
     """The content of summary.json."""
     peaks = [r["peak_rss_mb"] for r in results if r.get("peak_rss_mb") is not None]
     return {
         "run": run,
         "measures": aggregate(results, config),
+        "writing": writing_summary(results),
         "wrong_claims": wrong_claim_count(results),
         "latency": {name: percentile_summary(latency_values(results, name)) for name in LATENCIES},
         "length": {name: percentile_summary(length_values(results, name)) for name in LENGTHS},
@@ -144,9 +168,10 @@ def summarise(results: Sequence[Result], config: EvaluationSettings, run: dict[s
 
 def flatten(summary: Mapping[str, Any]) -> dict[str, float | None]:
     """One number per summary measure, under the names that thresholds and comparisons use."""
-    flat: dict[str, float | None] = {
-        name: (estimate or {}).get("value") for name, estimate in summary["measures"].items()
-    }
+    flat = flatten_measures(summary)
+    writing = summary.get("writing") or {}
+    flat["generated_lead_share"] = writing.get("generated_lead_share")
+    flat["fallback_rate"] = writing.get("fallback_rate")
     for group in ("latency", "length"):
         for name, stats in summary.get(group, {}).items():
             for stat in STATS:

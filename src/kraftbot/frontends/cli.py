@@ -184,7 +184,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.backend:
         settings.llm.backend = args.backend
     outcome = runner.run_evaluation(
-        settings, Path(args.questions), Path(args.out), args.index, args.limit, baseline=args.baseline
+        settings, Path(args.questions), Path(args.out), args.index, args.limit, baselines=args.baseline or ()
     )
     print("\n".join(report.summary_lines(outcome.summary)))
     print(f"\nReport: {Path(args.out) / runner.REPORT_FILE}")
@@ -448,9 +448,11 @@ def _add_eval_command(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--limit", type=int, help="only the first N questions of the file")
     evaluate.add_argument(
         "--baseline",
-        choices=["naive"],
-        help="also run a plain baseline on the same index and model (naive: dense top-3, the prompt alone, the "
-        "model's text as is) into OUT/naive/, and report KraftBot's margin over it",
+        choices=["naive", "quoted"],
+        action="append",
+        help="also run a baseline on the same index (and model) into OUT/NAME/ and report KraftBot's margin over "
+        "it; repeat for several. naive: dense top-3, the prompt alone, the model's text as is; quoted: KraftBot's "
+        "own evidence with no model writing (the chosen claims quoted)",
     )
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a measure misses its threshold")
     evaluate.add_argument("--thresholds", type=Path, help="thresholds file (default: evaluation.thresholds_file)")
