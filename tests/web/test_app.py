@@ -29,7 +29,9 @@ def _ask(client: TestClient, question: str, history: list[str] | None = None) ->
 def test_the_sources_come_before_the_answer_and_the_answer_comes_once(stores, assistant: Assistant) -> None:
     events = _ask(TestClient(build_app(assistant, stores)), QUESTION)
     names = [name for name, _ in events]
-    assert names == ["status", "sources", "status", "answer", "done"]
+    assert names == ["status", "sources", "status", "sentence", "answer", "done"]
+    # the whole answer's lead is the sentences sent before it, nothing withdrawn
+    assert " ".join(data["text"] for name, data in events if name == "sentence") == dict(events)["answer"]["text"]
     assert all(data["text"].startswith("⏳") for name, data in events if name == "status")
     sources = dict(events)["sources"]["sources"]
     assert sources[0]["url"].endswith("2022-00880/") and sources[0]["doc_type"] == "utlysning"

@@ -6,8 +6,8 @@ A sentence is shown only when it is supported by the evidence it cites:
 - numbers: every number, amount and date in it is stated by the cited evidence or the question;
 - names: every name and acronym in it stands in the cited evidence or the question;
 - polarity: it denies what its closest evidence sentence denies and affirms what that sentence
-  affirms (inte, ej, aldrig, ingen …; an opening "Ja"/"Nej" counts, and only a yes/no question may
-  be answered with one);
+  affirms (inte, ej, aldrig, ingen …; an opening "Ja"/"Nej" counts, and only a yes/no question, one
+  without a question word, may be answered with one);
 - asked: the first sentence states the kind of fact the question asks for (an amount, a date, a
   count, a name) whenever the cited evidence holds one;
 - words: enough of its content-word stems (compounds split) stand in the cited evidence or the question;
@@ -28,7 +28,7 @@ from kraftbot.answering.similarity import Similarity
 from kraftbot.settings import CheckSettings, WriterSettings
 from kraftbot.text.facts import absent_names, absent_numbers
 from kraftbot.text.language import judge_language
-from kraftbot.text.lexicon import NEGATIONS, YES_NO_OPENING
+from kraftbot.text.lexicon import NEGATIONS, QUESTION_WORDS
 from kraftbot.text.markers import cited_numbers, strip_markers
 from kraftbot.text.sentences import sentences
 
@@ -37,6 +37,11 @@ Terms = Callable[[str], list[str]]
 
 _OPENING_REPLY = re.compile(r"^\W*(ja|jo|nej)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:-\w+)*")
+# A question with a question word asks for a fact; one without ("Kom det någon ny omgång?", "Vi är
+# ett konsultbolag, kan vi vara med?") asks yes or no, wherever its verb stands.
+_ASKS_FOR_FACT = re.compile(rf"\b{QUESTION_WORDS}", re.IGNORECASE)
+# Who is asked for by "vem"/"who"; "vilka"/"vilken" ask as often for a kind of thing as for a name.
+_ASKS_WHO = re.compile(r"\b(vem|vems|who|whom)\b", re.IGNORECASE)
 _NEGATION = re.compile(rf"\b({'|'.join(NEGATIONS)})\b", re.IGNORECASE)
 
 
@@ -57,18 +62,18 @@ PASSED = Verdict()
 
 def inflected_from(name: str, words: Collection[str]) -> bool:
     """Whether each part of a (hyphenated) name is a word given, or an inflection of one: "Vetlandas"
-    of "Vetlanda", "AI-projektet" of "AI-projekt". Parts agree on all but a Swedish ending (at most
-    three letters, and never below four shared letters); a short part ("AI") must match exactly."""
+    of "Vetlanda", "AI-projektet" of "AI-projekt". The two agree on at least four letters and differ
+    only in endings of at most three letters each ("Karlstad" is no inflection of "Karlskrona"); a
+    short part ("AI") must match exactly."""
     for part in name.lower().split("-"):
-        if not part:
-            continue
-        shared = max(4, len(part) - 3)
-        if part not in words and not any(
-            len(word) >= 4 and _common_prefix(part, word) >= min(shared, len(word)) and abs(len(word) - len(part)) <= 3
-            for word in words
-        ):
+        if part and part not in words and not any(_inflection(part, word) for word in words):
             return False
     return True
+
+
+def _inflection(first: str, second: str) -> bool:
+    shared = _common_prefix(first, second)
+    return shared >= 4 and len(first) - shared <= 3 and len(second) - shared <= 3
 
 
 def _common_prefix(first: str, second: str) -> int:
@@ -136,7 +141,7 @@ class SentenceCheck:
         return Verdict("names", ", ".join(missing)) if missing else PASSED
 
     def _polarity(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
-        if _OPENING_REPLY.match(plain) and not YES_NO_OPENING.match(question):
+        if _OPENING_REPLY.match(plain) and _ASKS_FOR_FACT.search(question):
             return Verdict("polarity", "a yes or no to a question that is not a yes/no question")
         closest = self._closest_sentence(plain, cited)
         if denies(plain) != denies(closest):
@@ -144,16 +149,19 @@ class SentenceCheck:
         return PASSED
 
     def _asked(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        """The lead's first sentence states one of the kinds of fact asked for that its evidence holds
+        (a two-part question's other kind may come in the next sentence)."""
         if not first:
             return PASSED
         evidence = " ".join(cited)
-        for kind in sorted(asked_types(question)):
-            if holds(kind, evidence, question) and not holds(kind, plain, question):
-                return Verdict("asked", kind)
+        asked = asked_types(question) - (set() if _ASKS_WHO.search(question) else {"name"})
+        held = [kind for kind in sorted(asked) if holds(kind, evidence, question)]
+        if held and not any(holds(kind, plain, question) for kind in held):
+            return Verdict("asked", ", ".join(held))
         return PASSED
 
     def _words(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
-        written = set(self.terms(plain))
+        written = {term for term in self.terms(plain) if not term.isdigit()}  # numbers have their own check
         if not written:
             return PASSED
         known = set(self.terms(" ".join([*cited, question])))

@@ -363,6 +363,18 @@ def _cmd_bench_reader(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_bench_answer(args: argparse.Namespace, settings: Settings) -> int:
+    from kraftbot.assistant import build_assistant
+    from kraftbot.bench import answer_latency
+
+    assistant = build_assistant(settings, args.index)
+    bench = answer_latency.run_answer_bench(assistant, Path(args.questions), args.limit or 0, args.decode_pairs)
+    text = answer_latency.render_answer_report(bench, Path(args.questions), _bench_command(args))
+    _save_report(args.report, text)
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kraftbot", description="KraftBot: svar om Kraftsamling för AI.")
     parser.add_argument("--config", type=Path, help="settings file (default: ./kraftbot.toml)")
@@ -497,6 +509,14 @@ def _add_bench_commands(commands: argparse._SubParsersAction) -> None:
     _add_question_arguments(reader, "only the first N answerable questions")
     reader.add_argument("--report", type=Path, default=Path("eval/reports/answer-selection.md"))
     reader.set_defaults(handler=_cmd_bench_reader)
+
+    answer = targets.add_parser(
+        "answer", help="time to sources, first checked sentence and whole answer; the model against plain llama.cpp"
+    )
+    _add_question_arguments(answer, "only the first N questions")
+    answer.add_argument("--decode-pairs", type=int, default=20, help="prompts run plainly and as KraftBot runs them")
+    answer.add_argument("--report", type=Path, default=Path("eval/reports/answer-latency.md"))
+    answer.set_defaults(handler=_cmd_bench_answer)
 
     chat = targets.add_parser("chat", help="time to sources and to the answer in the web chat, alone and queued")
     _add_question_arguments(chat, "only the first N questions")

@@ -39,6 +39,11 @@ class LlamaCppBackend:
         self._grammars: dict[OutputForm, Any] = {}
         self._mask: CitationMask | None = None
 
+    @property
+    def llama(self) -> Any:
+        """The llama.cpp model itself, for benchmarks that run it plainly beside KraftBot."""
+        return self._llama
+
     def generate_stream(
         self,
         messages: list[ChatMessage],
