@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.index.embedders import build_embedder
@@ -26,6 +27,10 @@ def build_assistant(settings: Settings, index_name: str = DEFAULT_INDEX) -> Assi
     needs_model = settings.writer.enabled or settings.followup.model_rewrite
     backend = build_backend(settings) if needs_model else None
     assistant = Assistant(settings, retriever, backend)
+    if assistant.writer is not None:
+        started = time.perf_counter()
+        assistant.writer.warm()
+        log.info("Model warmed (its fixed prompt read) in %.1f s", time.perf_counter() - started)
     log.info("Assistant ready: index %s, answers written by %s", index_name, assistant.backend_name)
     return assistant
 

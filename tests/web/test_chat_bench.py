@@ -19,7 +19,7 @@ def test_several_users_at_once_are_timed_and_told_their_place(stores, assistant)
         crowd = asyncio.run(run_users(server.url, [QUESTION] * 4, users=4))
     finally:
         server.stop()
-    assert all(0 < t.sources_s <= t.answer_s for t in alone + crowd)
+    assert all(0 < t.sources_s <= t.first_s <= t.answer_s for t in alone + crowd)
     assert max(t.place for t in alone) == 0 and max(t.place for t in crowd) >= 2
     report = render_chat_report({1: alone, 4: crowd}, "kraftbot bench chat")
     assert "| 4 | 4 |" in report and "place 0" in report

@@ -108,3 +108,31 @@ def test_health_and_metrics_for_operations(server, keys) -> None:
     assert 'kraftbot_answers_total{mode="refused"} 1' in metrics and "kraftbot_refusals_total{reason=" in metrics
     assert 'kraftbot_requests_total{route="/v1/chat/completions",status="200"} 2' in metrics
     assert "kraftbot_answer_seconds_count 2" in metrics and "kraftbot_queue_waiting 0" in metrics
+
+
+@pytest.fixture
+def writing_server(stores, assistant, packaged_backend) -> Iterator[BackgroundServer]:
+    """The same documents with the packaged model writing the answers (the default configuration)."""
+    from kraftbot.answering.pipeline import Assistant
+
+    writing = Assistant(assistant.settings, assistant.retriever, packaged_backend)
+    running = BackgroundServer(build_app(writing, stores, ServerSettings(public_api=True)))
+    yield running
+    running.stop()
+
+
+@pytest.mark.slow
+def test_a_written_answer_streams_sentence_by_sentence_and_equals_the_plain_one(writing_server) -> None:
+    """The packaged model writes; each streamed content chunk is a whole checked sentence, and the
+    sentences together are the plain response's text, with usage and the extension in the last chunk."""
+    client = _client(writing_server, "oanvänd")
+    messages = [{"role": "user", "content": QUESTION}]
+    plain = client.chat.completions.create(model="kraftbot", messages=messages)
+    extension = plain.model_extra["kraftbot"]
+    assert "600 000" in plain.choices[0].message.content and extension["mode"] in ("written", "extractive")
+    assert plain.usage.completion_tokens > 0 and plain.usage.prompt_tokens > 0, "the model wrote, and it is counted"
+    chunks = list(client.chat.completions.create(model="kraftbot", messages=messages, stream=True))
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
+    assert pieces and all(piece.rstrip().endswith(("].", "]!", "]?")) for piece in pieces), pieces
+    assert "".join(pieces) == plain.choices[0].message.content, "greedy decoding: the same answer both ways"
+    assert chunks[-1].model_extra["kraftbot"] == extension and chunks[-1].usage.completion_tokens > 0

@@ -83,6 +83,13 @@ class LeadWriter:
         self.config = config
         self.quote_chars = quote_chars
 
+    def warm(self) -> None:
+        """Have the model read the fixed system text and examples once, so that llama.cpp keeps them in
+        its KV cache and the first applicant's answer starts as fast as every later one."""
+        primer = prompt("?", [])
+        for _ in self.backend.generate_stream(primer, 1):
+            pass
+
     def write(
         self, question: str, chosen: Sequence[Candidate], may_veto: bool, lead: Lead
     ) -> Iterator[SentenceShown]:

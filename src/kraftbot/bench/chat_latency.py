@@ -1,10 +1,10 @@
 """`kraftbot bench chat`: what an applicant waits for in the web chat, over real HTTP on loopback.
 
-Per question: the time until the sources are on the page, until the answer is, and the highest
-place in line it was told. Run with 1 user, then with several asking at once (each user asks their
-share of the questions one after the other), so the queue's cost shows against the same server
-alone in the same run. No model generates in the answer path, so there is no time to first token
-or decoding speed to set against raw llama.cpp.
+Per question: the time until the sources are on the page, until the first checked sentence (or the
+refusal) is, until the whole answer is, and the highest place in line it was told. Run with 1 user,
+then with several asking at once (each user asks their share of the questions one after the other),
+so the queue's cost shows against the same server alone in the same run. The model's own time to
+first token and decoding speed against plain llama.cpp are `kraftbot bench answer`'s.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ class ChatTiming:
     """One question's waits, in seconds from sending it; `place` 0 = never waited in line."""
 
     sources_s: float
+    first_s: float
     answer_s: float
     place: int
 
 
 async def ask_once(client: httpx.AsyncClient, url: str, question: str) -> ChatTiming:
     started = time.perf_counter()
-    sources_s = answer_s = float("nan")
+    sources_s = first_s = answer_s = float("nan")
     place = 0
     async with client.stream("POST", f"{url}api/ask", json={"question": question, "history": []}) as response:
         event = ""
@@ -45,9 +46,12 @@ async def ask_once(client: httpx.AsyncClient, url: str, question: str) -> ChatTi
                     place = max(place, int(json.loads(line.removeprefix("data: "))["place"]))
                 elif event == "sources":
                     sources_s = elapsed
+                elif event == "sentence" and first_s != first_s:  # the first (NaN until then)
+                    first_s = elapsed
                 elif event in ("answer", "error"):
                     answer_s = elapsed
-    return ChatTiming(sources_s, answer_s, place)
+                    first_s = elapsed if first_s != first_s else first_s  # a refusal comes whole
+    return ChatTiming(sources_s, first_s, answer_s, place)
 
 
 async def _user(client: httpx.AsyncClient, url: str, questions: Sequence[str]) -> list[ChatTiming]:
@@ -66,21 +70,16 @@ def render_chat_report(results: dict[int, list[ChatTiming]], command: str) -> st
         "# Web chat: what an applicant waits for",
         "",
         f"Command: `{command}`. Machine: {machine_note()}. HTTP on loopback against `kraftbot serve`'s app"
-        " (one answer at a time, `server.answer_workers` = 1), SQLite feedback database.",
+        " (one answer at a time with the in-process model, `server.answer_workers` = 0), SQLite feedback database.",
         "",
-        "| users at once | questions | sources p50 / p95 s | answer p50 / p95 s | most waited in line |",
-        "| --- | --- | --- | --- | --- |",
+        "| users at once | questions | sources p50 / p95 s | first sentence p50 / p95 s | whole answer p50 / p95 s "
+        "| most waited in line |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for users, timings in results.items():
-        sources = percentile([t.sources_s for t in timings], [50, 95])
-        answers = percentile([t.answer_s for t in timings], [50, 95])
-        lines.append(
-            f"| {users} | {len(timings)} | {sources[0]:.3f} / {sources[1]:.3f} | {answers[0]:.3f} / {answers[1]:.3f} "
-            f"| place {max(t.place for t in timings)} |"
-        )
-    lines += [
-        "",
-        "No model generates in the answer path (answers quote the sources), so the issue's comparison of time to"
-        " first token and decoding speed against raw llama.cpp has nothing to measure.",
-    ]
+        waits = ("sources_s", "first_s", "answer_s")
+        cells = [percentile([getattr(t, name) for t in timings], [50, 95]) for name in waits]
+        shown = " | ".join(f"{p50:.3f} / {p95:.3f}" for p50, p95 in cells)
+        lines.append(f"| {users} | {len(timings)} | {shown} | place {max(t.place for t in timings)} |")
+    lines += ["", "The model's time to first token and decoding rate against plain llama.cpp: `kraftbot bench answer`."]
     return "\n".join(lines) + "\n"

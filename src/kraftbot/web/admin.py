@@ -38,7 +38,7 @@ FORM_REFUSED = "Formuläret kunde inte tas emot (det kom inte från den här sid
 JOB_STATES = {"queued": "I kö", "running": "Pågår", "done": "Klart", "failed": "Misslyckades"}
 QUESTION_KINDS = {"shipped": "medföljer", "uploaded": "uppladdad", "staff": "personalens"}
 # The answer kinds the chat shows (the Mode values), as the filter names them.
-MODES = {"extractive": "svar ur källorna", "refused": "avböjt"}
+MODES = {"written": "skrivet svar, kontrollerat", "extractive": "svar ur källorna", "refused": "avböjt"}
 MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 T = TypeVar("T")
 
