@@ -5,7 +5,9 @@
   for a question;
 - injection: the text tries to give the assistant new instructions;
 - contact details: the question asks for a telephone number or e-mail address that no retrieved
-  passage holds (the documents name people, and such details must never be made up);
+  passage holds with the names the question gives (the documents name people, and such details must
+  never be made up nor given for someone else); a passage that holds them, in any common Swedish
+  format (`lexicon.PHONE_NUMBER`), lets the question through;
 - false premise: the question takes for granted a name or number the documents never mention
   (`PremiseCheck`);
 - off topic: judged against what the index holds, not against a cosine fitted to one corpus. The
@@ -46,11 +48,18 @@ MAD_TO_SD = 1.4826
 MIN_SPREAD = 0.005
 
 
-def lacks_contact_details(question: str, passages: list[Passage]) -> bool:
-    """The question asks for a telephone number or e-mail address and no passage holds one."""
+def lacks_contact_details(question: str, passages: list[Passage], names: Sequence[str] = ()) -> bool:
+    """The question asks for a telephone number or e-mail address and no passage holds one together with
+    every name the question gives: one person's or organisation's number is never given for another's."""
     return any(
-        asks.search(question) and not any(holds.search(p.text) for p in passages) for asks, holds in CONTACT_DETAILS
+        asks.search(question) and not any(holds.search(p.text) and mentions(p, names) for p in passages)
+        for asks, holds in CONTACT_DETAILS
     )
+
+
+def mentions(passage: Passage, names: Sequence[str]) -> bool:
+    """The passage (its title included) mentions every name, as `PremiseCheck` matches names."""
+    return not names or all(map(PremiseCheck([passage.title, passage.text]).mentioned, names))
 
 
 def looks_like_injection(text: str) -> bool:
@@ -159,7 +168,7 @@ class RuleGate:
         `top_bm25` is not used: a BM25 score's scale depends on the corpus's size (a rare exact term
         scores far lower among 13 passages than among 300), so words are judged by whether a passage
         holds them all."""
-        if lacks_contact_details(asked, passages):
+        if lacks_contact_details(asked, passages, self.premises.names(asked)):
             return Refusal("absent")
         if unmentioned := self.premises.unmentioned(asked):
             return Refusal("premise", tuple(unmentioned))  # names what is missing: more use than "off topic"
