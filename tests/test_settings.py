@@ -130,6 +130,7 @@ def test_old_grounding_variable_names_the_new_variable() -> None:
         ("[extractive]\nsentences = 3\n", "extractive", "answer.weights_file"),
         ("[gate]\nabsence_margin = -0.01\n", "gate.absence_margin", "answer.min_answerable"),
         ("[gate]\ncorpus_absences = true\n", "gate.corpus_absences", "answer.extra_absences"),
+        ("[gate]\nmin_dense = 0.835\n", "gate.min_dense", "gate.off_topic_margin"),
         ("[answer]\nprompt_passages = 3\n", "answer.prompt_passages", "quote the sources' claims"),
     ],
 )

