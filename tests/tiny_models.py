@@ -47,12 +47,45 @@ def build_tokenizer(target: Path, chat_template: str | None = None):
     return tokenizer
 
 
-def build_causal_lm(target: Path, chat_template: str | None = None) -> Path:
-    """A two-layer Llama with random weights and the tokenizer above, saved as a local model folder."""
+# Pieces of answers in the written form, as whole tokens of the byte-level tokenizer: the brackets and
+# numbers alone and stuck to what comes before and after them (as a real BPE vocabulary has them), the
+# no-answer word whole and in parts, sentence starts, Swedish letters, and newlines.
+FORM_PIECES = [
+    " [", "[", "]", "].", "]. ", "[1", "1]", "2]", "[12", "12", "10", " [1].", "]]", "[[", " [[", "](",
+    ".", ". ", ".\n", "\n", "\n\n", "INGET", "_SVAR", "INGET_SVAR", "ING", "Det", " Det", "Se", " Se",
+    " är", " kronor", " 600", " 000", " procent", "Å", "å", "ä", "ö", "Ö", "é", "”", "(", " (", ")", ",",
+    " och", " som", " projekt", " kommun", "Bidraget", " högst", "  ", "   ", "a [", "x].", "]x",
+]  # fmt: skip
+
+
+def build_byte_tokenizer(target: Path, chat_template: str | None = None):
+    """A byte-level tokenizer (every byte a token, like GPT-2's and Qwen's) with `FORM_PIECES` as extra
+    tokens, saved to `target`: any text can be written, and the brackets come in many tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    byte_char = bytes_to_unicode()
+    pieces = ["".join(byte_char[byte] for byte in piece.encode()) for piece in FORM_PIECES]
+    alphabet = [byte_char[byte] for byte in range(256)]
+    vocab = {token: i for i, token in enumerate(dict.fromkeys(["[PAD]", "[BOS]", "[EOS]", *alphabet, *pieces]))}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="[PAD]", bos_token="[BOS]", eos_token="[EOS]")
+    if chat_template:
+        tokenizer.chat_template = chat_template
+    tokenizer.save_pretrained(target)
+    return tokenizer
+
+
+def build_causal_lm(target: Path, chat_template: str | None = None, byte_level: bool = False) -> Path:
+    """A two-layer Llama with random weights and the word-level tokenizer above (or the byte-level one),
+    saved as a local model folder."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = build_tokenizer(target, chat_template)
+    tokenizer = (build_byte_tokenizer if byte_level else build_tokenizer)(target, chat_template)
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=len(tokenizer),

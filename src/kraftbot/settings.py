@@ -166,6 +166,10 @@ class RetrievalSettings(Section):
     )
 
 
+# how the `openai` backend sends an answer's form to its server (`LLMSettings.form_param`)
+FormParam = Literal["auto", "vllm", "vllm_guided", "llamacpp", "none"]
+
+
 class LLMSettings(Section):
     """The language model, where one is used: follow-up rewrites (`followup.model_rewrite`), the
     evaluation's naive baseline and `kraftbot bench reader`. Answers quote the sources and need none."""
@@ -179,7 +183,8 @@ class LLMSettings(Section):
     model: str = Field(
         "",
         description="llamacpp: a GGUF path (empty = the packaged Qwen2.5-Coder-1.5B-Instruct Q4_K_M); "
-        "transformers: a model id or local path; openai: the served model name.",
+        "transformers: a model id or local path, or a GGUF path (empty = the packaged one), dequantised on "
+        "loading (float32 on the CPU: about 6 GB for the packaged model); openai: the served model name.",
     )
     n_ctx: int = Field(4096, ge=512, description="llamacpp context window in tokens.")
     threads: int = Field(0, ge=0, description="llamacpp threads for prompt and generation (0 = all cores).")
@@ -195,6 +200,15 @@ class LLMSettings(Section):
     api_base: str = Field("http://127.0.0.1:8000/v1", description="openai backend: server base URL (ending in /v1).")
     api_key: str = Field("", description="openai backend: server key (set KRAFTBOT_LLM_API_KEY).")
     timeout_s: float = Field(60.0, gt=0, description="openai backend: request timeout in seconds.")
+    form_param: FormParam = Field(
+        "auto",
+        description="openai backend: the request field that holds the server to a written answer's form (a "
+        "server ignores a field it does not know, so the answer comes back unconstrained and is checked all the "
+        "same). vllm = `structured_outputs: {regex}` (vLLM 0.12 and later); vllm_guided = `guided_regex` (vLLM "
+        "before 0.12); llamacpp = `grammar`, GBNF (llama.cpp's server and llama-cpp-python's); none = no field; "
+        "auto = asked once of the server's `GET /models`: vllm for `owned_by` vllm (vllm_guided if its `GET "
+        "/version` is older than 0.12), llamacpp for llamacpp or me, else none.",
+    )
     max_concurrency: int = Field(
         8,
         ge=1,

@@ -1,4 +1,4 @@
-"""The backend the settings name: each kind is built from its settings, a wrong one is a clear error."""
+"""The backend the settings name: each kind is built from its settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from kraftbot.errors import ConfigurationError
 from kraftbot.llm.extractive_backend import ExtractiveBackend
 from kraftbot.llm.factory import build_backend
 from kraftbot.llm.openai_backend import OpenAIBackend
@@ -28,6 +27,9 @@ def test_the_openai_backend_is_built_from_the_environment() -> None:
     backend = build_backend(settings)
     assert isinstance(backend, OpenAIBackend)
     assert backend.url == "http://127.0.0.1:9/v1/chat/completions" and backend.model_id == "qwen"
+    assert backend.form_param == "auto"
+    settings.llm.form_param = "vllm_guided"
+    assert build_backend(settings).form_param == "vllm_guided"  # type: ignore[attr-defined]
 
 
 def test_settings_choose_the_transformers_backend(tmp_path: Path, make_settings) -> None:
@@ -37,10 +39,24 @@ def test_settings_choose_the_transformers_backend(tmp_path: Path, make_settings)
     assert backend.model_id == str(model)
 
 
-def test_transformers_backend_without_a_model_is_a_clear_error(make_settings) -> None:
-    settings = make_settings(llm={"backend": "transformers", "model": ""})
-    with pytest.raises(ConfigurationError, match=r"llm\.model"):
-        build_backend(settings)
+@pytest.mark.parametrize("model", ["", "/modeller/egen.gguf"])
+def test_the_transformers_backend_loads_a_gguf_file_the_packaged_one_by_default(
+    make_settings, monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    """Without a model id the packaged GGUF (or `llm.model` naming a .gguf file) goes to transformers
+    as `gguf_file=` in its folder; the real load is the slow test in test_transformers_backend.py."""
+    from kraftbot.llm import factory, transformers_backend
+
+    loaded = []
+    monkeypatch.setattr(
+        transformers_backend, "TransformersBackend", lambda *args, **kwargs: loaded.append((args, kwargs))
+    )
+    packaged = Path("/cache/models/qwen.gguf")
+    monkeypatch.setattr(factory, "ensure_model", lambda model, cache_dir: packaged)
+    build_backend(make_settings(llm={"backend": "transformers", "model": model, "device": "cpu"}))
+    expected = Path(model) if model else packaged
+    [(args, kwargs)] = loaded
+    assert args[:2] == (str(expected.parent), "cpu") and kwargs == {"gguf_file": expected.name}
 
 
 def test_the_extractive_backend_needs_no_model(make_settings) -> None:

@@ -1,74 +1,110 @@
-"""Requests from many threads answered by shared batched calls: how the `transformers` backend
-serves many questions at once on a GPU, where one `generate` over 8 prompts costs little more than
-over one.
+"""Requests from many threads served by shared batched calls: how the `transformers` backend serves
+many questions at once on a GPU, where one `generate` over 8 prompts costs little more than over one.
 
-A worker thread takes the oldest waiting request, gathers whatever else arrives within `wait_s`
-(up to `max_batch`, and only requests with the same token budget), and runs them as one batch.
-A failed batch fails each of its requests with the same error.
+A worker thread takes the oldest waiting request, gathers whatever else arrives within `wait_s` (up to
+`max_batch`), and hands them to `run_batch` together. Requests whose caller has already given up are
+left out. A batch that raises fails each of its requests with the same error, and the worker goes on
+with the next.
+
+The batcher does not know what a request holds: the backend's requests carry their messages, their
+budget and where their text goes, and `run_batch` answers each of them.
+
+A streaming caller has its whole text before `run_batch` returns (its row may end before the others),
+so a process can reach its end while a batch still runs. Exiting then, with the daemon thread inside
+torch, aborts the process ("terminate called without an active exception", exit code 134); so at exit
+the batcher takes no more requests and the process waits until those it took are answered
+(`EXIT_WAIT_S` at most).
 """
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import weakref
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
-from kraftbot.llm.base import ChatMessage
-
-
-@dataclass
-class BatchRequest:
-    """One caller's messages and token budget, and where its text goes."""
-
-    messages: list[ChatMessage]
-    max_new_tokens: int
-    result: Future[str] = field(default_factory=Future)
+EXIT_WAIT_S = 30.0
 
 
-RunBatch = Callable[[list[list[ChatMessage]], int], list[str]]
+class BatchRequest(Protocol):
+    """What the batcher needs of a request: whether its caller still waits, and how to fail it."""
+
+    @property
+    def cancelled(self) -> bool: ...
+
+    def fail(self, error: BaseException) -> None: ...
 
 
-class Batcher:
-    """Collects `submit` calls into `run_batch(messages_per_request, max_new_tokens)` calls."""
+Request = TypeVar("Request", bound=BatchRequest)
 
-    def __init__(self, run_batch: RunBatch, max_batch: int, wait_s: float = 0.01) -> None:
+
+class Batcher(Generic[Request]):
+    """Collects `submit`ted requests into `run_batch(requests)` calls on one worker thread."""
+
+    def __init__(self, run_batch: Callable[[list[Request]], None], max_batch: int, wait_s: float = 0.01) -> None:
         self.run_batch = run_batch
         self.max_batch = max_batch
         self.wait_s = wait_s
-        self.waiting: queue.Queue[BatchRequest] = queue.Queue()
-        self.held: list[BatchRequest] = []  # taken from the queue with another budget: next batch
+        self.waiting: queue.Queue[Request] = queue.Queue()
+        # set while no request is queued or in a batch: counted from `submit` on, so that no moment
+        # between taking a request and running it looks idle
+        self.idle = threading.Event()
+        self.idle.set()
+        self._unfinished = 0
+        self._counting = threading.Lock()
+        self.closed = False
+        _batchers.add(self)
         threading.Thread(target=self._serve, daemon=True, name="generate-batcher").start()
 
-    def submit(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
-        """The generated text for these messages; blocks until its batch has run."""
-        request = BatchRequest(list(messages), max_new_tokens)
+    def submit(self, request: Request) -> None:
+        """Queue the request; it is answered through itself when its batch runs (or failed at once
+        when the process is exiting)."""
+        with self._counting:
+            if self.closed:
+                request.fail(RuntimeError("the process is exiting"))
+                return
+            self._unfinished += 1
+            self.idle.clear()
         self.waiting.put(request)
-        return request.result.result()
 
-    def _next_batch(self) -> list[BatchRequest]:
-        first = self.held.pop(0) if self.held else self.waiting.get()
-        same = [request for request in self.held if request.max_new_tokens == first.max_new_tokens]
-        batch = [first, *same[: self.max_batch - 1]]
-        self.held = [request for request in self.held if request not in batch]
+    def close(self, wait_s: float) -> bool:
+        """Take no more requests, and wait (`wait_s` at most) for those taken; whether they all ended."""
+        with self._counting:
+            self.closed = True
+        return self.idle.wait(wait_s)
+
+    def _next_batch(self) -> list[Request]:
+        batch = [self.waiting.get()]
         while len(batch) < self.max_batch:
             try:
-                request = self.waiting.get(timeout=self.wait_s)
+                batch.append(self.waiting.get(timeout=self.wait_s))
             except queue.Empty:
                 break
-            (batch if request.max_new_tokens == first.max_new_tokens else self.held).append(request)
         return batch
 
     def _serve(self) -> None:
         while True:
-            batch = self._next_batch()
+            taken = self._next_batch()
+            batch = [request for request in taken if not request.cancelled]
             try:
-                texts = self.run_batch([request.messages for request in batch], batch[0].max_new_tokens)
-                answers = list(zip(batch, texts, strict=True))
+                if batch:
+                    self.run_batch(batch)
             except BaseException as error:  # handed to every caller of the batch; the thread goes on
                 for request in batch:
-                    request.result.set_exception(error)
-                continue
-            for request, text in answers:
-                request.result.set_result(text)
+                    request.fail(error)
+            finally:
+                with self._counting:
+                    self._unfinished -= len(taken)
+                    if not self._unfinished:
+                        self.idle.set()
+
+
+_batchers: weakref.WeakSet[Batcher] = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_for_running_batches() -> None:
+    for batcher in list(_batchers):
+        batcher.close(EXIT_WAIT_S)

@@ -12,7 +12,7 @@ from kraftbot.settings import LLMSettings, Settings
 
 
 def gguf_path(settings: Settings) -> Path:
-    """The GGUF file llama.cpp runs: `llm.model`, else the packaged generator (assembled and verified)."""
+    """The GGUF file to run: `llm.model`, else the packaged generator (assembled and verified)."""
     if settings.llm.model:
         return Path(settings.llm.model)
     return ensure_model(PACKAGED_GENERATOR, settings.paths.model_cache_dir)
@@ -28,16 +28,26 @@ def build_backend(settings: Settings) -> GenerationBackend:
     if config.backend == "transformers":
         from kraftbot.llm.transformers_backend import TransformersBackend
 
-        if not config.model:
-            raise ConfigurationError("llm.backend = 'transformers' needs llm.model (a model id or local path)")
+        device = resolve_device(config.device)
+        if config.model and not config.model.endswith(".gguf"):
+            return TransformersBackend(config.model, device, config.temperature, config.max_concurrency)
+        # a GGUF file (the packaged one by default), dequantised by transformers: the same model as
+        # llama.cpp runs, batched on a GPU
+        path = gguf_path(settings)
         return TransformersBackend(
-            config.model, resolve_device(config.device), config.temperature, config.max_concurrency
+            str(path.parent), device, config.temperature, config.max_concurrency, gguf_file=path.name
         )
     if config.backend == "openai":
         from kraftbot.llm.openai_backend import OpenAIBackend
 
         return OpenAIBackend(
-            config.api_base, config.model, config.api_key, config.timeout_s, config.temperature, config.max_concurrency
+            config.api_base,
+            config.model,
+            config.api_key,
+            config.timeout_s,
+            config.temperature,
+            config.max_concurrency,
+            config.form_param,
         )
     if config.backend == "extractive":
         from kraftbot.llm.extractive_backend import ExtractiveBackend
