@@ -77,6 +77,9 @@ def test_a_faithful_sentence_passes_every_check(check: SentenceCheck, sentence: 
         ("Ja, utlysningen Starta er AI-resa ger högst 600 000 kronor per projekt [1].", AMOUNT, "polarity", "yes/no"),
         (VAGUE_AMOUNT, AMOUNT, "asked", "amount"),
         ("Det säljs cyklar och bananer billigt på torget [1].", "Vad säljs?", "words", "cykl"),
+        ("600 000 kronor [1].", AMOUNT, "fragment", "600 000 kronor"),
+        ("Ja, Anna Svensson var generaldirektör [1].", "Var Anna Svensson generaldirektör?", "names", "Anna"),
+        ("Ja, bidraget betalas ut till privatpersoner [3].", "Får privatpersoner bidraget?", "polarity", ""),
     ],
     ids=[
         "cites-no-such-item",
@@ -90,6 +93,9 @@ def test_a_faithful_sentence_passes_every_check(check: SentenceCheck, sentence: 
         "yes-to-an-open-question",
         "no-amount-when-asked-how-much",
         "words-not-in-evidence",
+        "a-fragment",
+        "a-name-only-the-question-gives",
+        "yes-to-what-evidence-denies",
     ],
 )
 def test_each_check_fails_the_sentence_for_its_own_reason(
@@ -205,3 +211,16 @@ def test_a_bare_number_is_judged_by_its_value_not_by_its_words(similarity: Simil
         "Det finns 4 utlysningar [1].", "Hur många utlysningar finns?", evidence, True
     )
     assert verdict.failed not in ("numbers", "words"), verdict
+
+
+def test_a_sentence_that_only_repeats_the_question_is_an_echo(similarity: Similarity) -> None:
+    evidence = ("Ett projekt med flera parter ska skriva ett projektavtal om hur arbetet fördelas.",)
+    question = "Vi är tre organisationer som driver projektet ihop, behöver vi skriva något avtal?"
+    echo = make_check(similarity, evidence).judge(
+        "Ja, organisationer som driver projektet ihop behöver skriva avtal [1].", question, evidence, True
+    )
+    assert echo.failed == "echo", echo
+    answer = make_check(similarity, evidence).judge(
+        "Ja, ett projekt med flera parter ska skriva ett projektavtal [1].", question, evidence, True
+    )
+    assert answer.passed, answer

@@ -3,14 +3,17 @@
 A sentence is shown only when it is supported by the evidence it cites:
 - citation: it cites at least one `[n]`, and every `[n]` is one of the evidence items given;
 - language: it is not confidently another language than the answers' (`check.language`);
-- numbers: every number, amount and date in it is stated by the cited evidence or the question;
-- names: every name and acronym in it stands in the cited evidence or the question;
+- fragment: it has at least `MIN_WORDS` words (a bare "4 [1]." says less than the claim it cites);
+- numbers: every number, amount and date in it is stated by the cited evidence (a number the
+  question brings is no fact);
+- names: every name and acronym in it stands in the cited evidence (likewise);
 - polarity: it denies what its closest evidence sentence denies and affirms what that sentence
   affirms (inte, ej, aldrig, ingen …; an opening "Ja"/"Nej" counts, and only a yes/no question, one
   without a question word, may be answered with one);
 - asked: the first sentence states the kind of fact the question asks for (an amount, a date, a
   count, a name) whenever the cited evidence holds one;
 - words: enough of its content-word stems (compounds split) stand in the cited evidence or the question;
+- echo: it holds a content word of the evidence's own, not only the question's words again;
 - similarity: its embedding is close enough to the cited evidence's.
 The checks are cheap and work on any Swedish documents; none knows the corpus's subject. They run
 in that order and the first that fails is recorded: the caller quotes the evidence instead.
@@ -32,11 +35,17 @@ from kraftbot.text.lexicon import NEGATIONS, QUESTION_WORDS
 from kraftbot.text.markers import cited_numbers, strip_markers
 from kraftbot.text.sentences import sentences
 
-CheckName = Literal["citation", "language", "numbers", "names", "polarity", "asked", "words", "similarity"]
+CheckName = Literal[
+    "citation", "fragment", "language", "numbers", "names", "polarity", "asked", "words", "echo", "similarity"
+]
+# Fewer words than this (numbers and the citation left out) is a fragment ("4 [1].", "10 miljoner
+# kronor [1].", "Maskininlärning [1]."), not an answer an applicant can act on: the claim says more.
+MIN_WORDS = 3
 Terms = Callable[[str], list[str]]
 
 _OPENING_REPLY = re.compile(r"^\W*(ja|jo|nej)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:-\w+)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
 # A question with a question word asks for a fact; one without ("Kom det någon ny omgång?", "Vi är
 # ett konsultbolag, kan vi vara med?") asks yes or no, wherever its verb stands.
 _ASKS_FOR_FACT = re.compile(rf"\b{QUESTION_WORDS}", re.IGNORECASE)
@@ -117,7 +126,10 @@ class SentenceCheck:
             return Verdict("citation", f"cites {numbers or 'nothing'} of {len(evidence)}")
         cited = [evidence[n - 1] for n in numbers]
         plain = strip_markers(sentence)
-        for check in (self._language, self._numbers, self._names, self._polarity, self._asked, self._words):
+        if len(_LETTERS.findall(plain)) < MIN_WORDS:
+            return Verdict("fragment", plain)
+        checks = (self._language, self._numbers, self._names, self._polarity, self._asked, self._words, self._echo)
+        for check in checks:
             verdict = check(plain, question, cited, first)
             if not verdict.passed:
                 return verdict
@@ -131,11 +143,14 @@ class SentenceCheck:
         return PASSED if allowed else Verdict("language", code)
 
     def _numbers(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
-        missing = absent_numbers(plain, [*cited, question])
+        """Numbers from the evidence only: one the question brings ("Kan man få 700 000?") is no fact."""
+        missing = absent_numbers(plain, cited)
         return Verdict("numbers", ", ".join(missing)) if missing else PASSED
 
     def _names(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
-        given = " ".join([*cited, question])
+        """Names from the evidence only: "Ingår Malmö i AI-rådet?" must not become "Malmö ingår" because
+        the question said Malmö."""
+        given = " ".join(cited)
         words = {part for word in _WORD.findall(given.lower()) for part in (word, *word.split("-"))}
         missing = [name for name in absent_names(plain, [given], self.common) if not inflected_from(name, words)]
         return Verdict("names", ", ".join(missing)) if missing else PASSED
@@ -159,6 +174,13 @@ class SentenceCheck:
         if held and not any(holds(kind, plain, question) for kind in held):
             return Verdict("asked", ", ".join(held))
         return PASSED
+
+    def _echo(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
+        """The sentence says something of the evidence's own, not only the question's words again
+        ("Ja, vi är tre organisationer som driver projektet ihop …")."""
+        written = {term for term in self.terms(plain) if not term.isdigit()}
+        own = set(self.terms(" ".join(cited))) - set(self.terms(question))
+        return PASSED if written & own or not written else Verdict("echo", "only the question's words")
 
     def _words(self, plain: str, question: str, cited: list[str], first: bool) -> Verdict:
         written = {term for term in self.terms(plain) if not term.isdigit()}  # numbers have their own check
