@@ -18,13 +18,21 @@ requests at once, each rewrite exactly `REWRITE_TOKENS` new tokens (concurrent r
 into shared `generate` calls, `llm.batching`). `--shape tiny --device cpu` runs the same path with a
 two-layer model on the CPU (the test's check that the path works).
 
+`--answer` runs the whole answer path instead, as a deployment on a GPU server would: the packaged
+model loaded through transformers' `gguf_file` in bf16 on CUDA (`llm.backend = "transformers"`,
+`llm.model` empty), every answer written and checked, through `kraftbot bench answer` on the first
+`--limit` dev questions: time to the sources, to the first checked sentence and to the whole answer,
+and the fallback rate, written to `eval/reports/answer-latency-gpu.md`.
+
     python scripts/gpu_check.py [--new-tokens 128] [--prompt-tokens 600]
     python scripts/gpu_check.py --server [--concurrency 1 8 32]
+    python scripts/gpu_check.py --answer [--limit 40]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -206,6 +214,21 @@ def batched_generate(backend, new_tokens: int, words: int) -> float:
     return time.perf_counter() - started
 
 
+def _no_gpu() -> int:
+    print("gpu_check: no CUDA device here; nothing measured (run it on a machine with an NVIDIA GPU).")
+    return 0
+
+
+def answer_check(limit: int) -> int:
+    """`kraftbot bench answer` with the packaged model in transformers on the GPU."""
+    from kraftbot.frontends.cli import main as kraftbot
+
+    environ = {"KRAFTBOT_LLM_BACKEND": "transformers", "KRAFTBOT_LLM_DEVICE": "cuda"}
+    os.environ.update(environ)
+    report = "eval/reports/answer-latency-gpu.md"
+    return kraftbot(["bench", "answer", "--limit", str(limit), "--decode-pairs", "0", "--report", report])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--new-tokens", type=int, default=128)
@@ -214,15 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", choices=["7b", "tiny"], default="7b", help="--server: the model's shape")
     parser.add_argument("--device", default="cuda", help="--server: cuda, or cpu with --shape tiny")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32], help="--server: requests at once")
+    parser.add_argument("--answer", action="store_true", help="the whole answer path, the model on the GPU")
+    parser.add_argument("--limit", type=int, default=40, help="--answer: the first N dev questions")
     args = parser.parse_args(argv)
 
     import torch
 
+    if args.answer:
+        return answer_check(args.limit) if torch.cuda.is_available() else _no_gpu()
     if args.server and (args.device == "cpu" or torch.cuda.is_available()):
         return server_check(args.shape, args.device, args.concurrency)
     if not torch.cuda.is_available():
-        print("gpu_check: no CUDA device here; nothing measured (run it on a machine with an NVIDIA GPU).")
-        return 0
+        return _no_gpu()
     from kraftbot.llm.transformers_backend import TransformersBackend
 
     with tempfile.TemporaryDirectory() as folder:
