@@ -10,6 +10,7 @@ import pytest
 from kraftbot.answering.followup import REWRITE_PROMPT
 from kraftbot.answering.pipeline import Assistant
 from kraftbot.answering.weights import AnswerWeights
+from kraftbot.answering.writer import SYSTEM_PROMPT
 from kraftbot.errors import QuestionRejected
 from kraftbot.text.facts import absent_terms
 from kraftbot.text.markers import cited_numbers
@@ -136,18 +137,18 @@ def test_each_part_of_a_two_part_question_about_one_call_gets_its_own_claim(assi
     assert "Kommuner och civilsamhällesorganisationer" in result.lead and "600 000 kronor" in result.lead
 
 
-def test_no_model_is_used_by_default(assistant: Assistant, make_assistant) -> None:
-    assert assistant.backend is None and assistant.backend_name == "extractive"
+def test_by_default_the_model_writes_the_answer_and_rewrites_no_follow_up(make_assistant) -> None:
     backend = ScriptedBackend("Hur mycket pengar kunde man få i Starta er AI-resa?")
     make_assistant(backend).ask(FOLLOW_UP, history=HISTORY)
-    assert backend.prompts == [], "without followup.model_rewrite the model is never asked"
+    systems = [prompt[0]["content"] for prompt in backend.prompts]
+    assert systems == [SYSTEM_PROMPT], "asked once, to write; without followup.model_rewrite never to rewrite"
 
 
 def test_a_model_rewrite_of_a_follow_up_is_asked_for_when_switched_on(make_assistant) -> None:
     rewrite = "Hur mycket pengar kunde man få per projekt i Starta er AI-resa?"
     backend = ScriptedBackend(rewrite)
     result = make_assistant(backend, followup={"model_rewrite": True}).ask(FOLLOW_UP, history=HISTORY)
-    assert [prompt[0]["content"] for prompt in backend.prompts] == [REWRITE_PROMPT]
+    assert [prompt[0]["content"] for prompt in backend.prompts] == [REWRITE_PROMPT, SYSTEM_PROMPT]
     assert result.rewrite_method in ("model", "rule") and "600 000 kronor" in result.lead
     assert (result.rewrite_method == "model") == (result.rewritten_question == rewrite)
     assert (result.backend, result.model) == ("scripted", "scripted")

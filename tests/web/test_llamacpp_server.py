@@ -68,6 +68,9 @@ def test_concurrent_followups_are_rewritten_by_the_llamacpp_server_and_answered_
             settings = assistant.settings.model_copy(deep=True)
             settings.llm.backend, settings.llm.api_base, settings.llm.timeout_s = "openai", api_base, 120.0
             settings.followup.model_rewrite = True
+            # This test is about the rewrites under load: the answers are quoted, so that every request
+            # the model server sees is a rewrite (written answers over the server: tests/llm/test_openai_backend.py).
+            settings.writer.enabled = False
             rewriting = Assistant(settings, assistant.retriever, build_backend(settings))
             server_settings = ServerSettings(public_api=True, rate_limit_per_minute=0, answer_workers=4)
             server = BackgroundServer(build_app(rewriting, stores, server_settings))
@@ -107,7 +110,8 @@ def test_bench_load_runs_against_the_llamacpp_server(assistant, tmp_path: Path) 
 
     index_dir = assistant.settings.paths.index_dir
     config = tmp_path / "kraftbot.toml"
-    config.write_text(f'[paths]\nindex_dir = "{index_dir}"\ncorpus_dir = "{index_dir.parent / "corpus"}"\n')
+    paths = f'[paths]\nindex_dir = "{index_dir}"\ncorpus_dir = "{index_dir.parent / "corpus"}"\n'
+    config.write_text(paths + "[writer]\nenabled = false\n")  # the rewrites only: 12 s of load on 2 cores
     questions = tmp_path / "questions.jsonl"
     questions.write_text(
         "".join(

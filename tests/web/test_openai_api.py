@@ -125,7 +125,7 @@ def writing_server(stores, assistant, packaged_backend) -> Iterator[BackgroundSe
 def test_a_written_answer_streams_sentence_by_sentence_and_equals_the_plain_one(writing_server) -> None:
     """The packaged model writes; each streamed content chunk is a whole checked sentence, and the
     sentences together are the plain response's text, with usage and the extension in the last chunk."""
-    client = _client(writing_server, "oanvänd")
+    client = _client(writing_server, "unused")
     messages = [{"role": "user", "content": QUESTION}]
     plain = client.chat.completions.create(model="kraftbot", messages=messages)
     extension = plain.model_extra["kraftbot"]
