@@ -224,3 +224,26 @@ def test_a_sentence_that_only_repeats_the_question_is_an_echo(similarity: Simila
         "Ja, ett projekt med flera parter ska skriva ett projektavtal [1].", question, evidence, True
     )
     assert answer.passed, answer
+
+
+def test_words_the_prompt_examples_brought_in_are_withheld(similarity: Similarity) -> None:
+    """ "DIGG står för att Vinnova har öppet måndag till fredag": the opening hours come from the prompt."""
+    from kraftbot.answering.writer import example_text
+
+    evidence = ("DIGG står för stöd till kommunerna och Vinnova står för finansieringen.",)
+    analyzer = SwedishAnalyzer.fit([*evidence, example_text()])
+    settings = load_settings(config_file=Path("/nonexistent"), environ={})
+    check = SentenceCheck(
+        settings.writer,
+        settings.check,
+        similarity,
+        analyzer.terms,
+        common_words(evidence),
+        borrowed=set(analyzer.terms(example_text())),
+    )
+    copied = check.judge(
+        "DIGG står för stöd och Vinnova har öppet måndag till fredag [1].", "Vad gör DIGG?", evidence, True
+    )
+    assert copied.failed == "words" and "examples" in copied.detail, copied
+    faithful = check.judge("DIGG står för stöd till kommunerna [1].", "Vad gör DIGG?", evidence, True)
+    assert faithful.passed, faithful

@@ -12,7 +12,8 @@ A sentence is shown only when it is supported by the evidence it cites:
   without a question word, may be answered with one);
 - asked: the first sentence states the kind of fact the question asks for (an amount, a date, a
   count, a name) whenever the cited evidence holds one;
-- words: enough of its content-word stems (compounds split) stand in the cited evidence or the question;
+- words: enough of its content-word stems (compounds split) stand in the cited evidence or the question,
+  and none is one the prompt's examples brought in ("öppet måndag till fredag");
 - echo: it holds a content word of the evidence's own, not only the question's words again;
 - similarity: its embedding is close enough to the cited evidence's.
 The checks are cheap and work on any Swedish documents; none knows the corpus's subject. They run
@@ -112,12 +113,16 @@ class SentenceCheck:
         similarity: Similarity,
         terms: Terms,
         common: Collection[str],
+        borrowed: Collection[str] = (),
     ) -> None:
+        """`borrowed` are the stems of the prompt's own examples: a sentence that brings one in which
+        neither its evidence nor the question holds copied the example, not the documents."""
         self.config = config
         self.language = language
         self.similarity = similarity
         self.terms = terms
         self.common = common
+        self.borrowed = frozenset(borrowed)
 
     def judge(self, sentence: str, question: str, evidence: Sequence[str], first: bool) -> Verdict:
         """`evidence` holds the items' texts, item n at index n-1; `first` for the lead's first sentence."""
@@ -187,6 +192,9 @@ class SentenceCheck:
         if not written:
             return PASSED
         known = set(self.terms(" ".join([*cited, question])))
+        copied = (written - known) & self.borrowed
+        if copied:
+            return Verdict("words", f"from the prompt's examples: {sorted(copied)[:6]}")
         share = len(written & known) / len(written)
         if share < self.config.min_word_overlap:
             return Verdict("words", f"{share:.2f} of {sorted(written - known)[:6]}")

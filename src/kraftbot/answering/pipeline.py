@@ -34,6 +34,7 @@ from kraftbot.answering.refusal import refusal_message
 from kraftbot.answering.similarity import Embedder, Similarity
 from kraftbot.answering.validation import validate_question
 from kraftbot.answering.weights import AnswerWeights, load_weights
+from kraftbot.answering.writer import example_text
 from kraftbot.answering.written import Lead, LeadWriter
 from kraftbot.llm.base import GenerationBackend, TokenUsage
 from kraftbot.retrieval.retriever import Retriever
@@ -124,7 +125,12 @@ class Assistant:
         ranker = SentenceRanker(weights.ranking, self.similarity, terms)
         self.decider = Decider(ranker, weights, settings.answer)
         check = SentenceCheck(
-            settings.writer, settings.check, self.similarity, terms, common_words(p.text for p in corpus)
+            settings.writer,
+            settings.check,
+            self.similarity,
+            terms,
+            common_words(p.text for p in corpus),
+            borrowed=set(terms(example_text())),
         )
         writes = settings.writer.enabled and backend is not None and backend.name != "extractive"
         self.writer = LeadWriter(backend, check, settings.writer, settings.answer.quote_chars) if writes else None

@@ -53,6 +53,12 @@ EXAMPLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
 )
 
 
+def example_text() -> str:
+    """Every word of the prompt's examples (evidence, questions, answers): what the model may copy from
+    the prompt instead of from the documents."""
+    return " ".join(" ".join([*evidence, question, answer]) for evidence, question, answer in EXAMPLES)
+
+
 @dataclass(frozen=True)
 class EvidenceItem:
     """Evidence `[number]` as the model reads it: a chosen claim, then what follows it in its passage."""
