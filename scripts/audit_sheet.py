@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-_MARKER = re.compile(r"\[(\d+(?:,\s*\d+)*)\]")
+from kraftbot.text.markers import cited_numbers
 
 
 def written_answers(folder: Path, count: int) -> list[dict[str, Any]]:
@@ -39,7 +38,7 @@ def answer_rows(result: dict[str, Any]) -> list[str]:
     for trace in result.get("sentences") or []:
         if trace["origin"] == "rejected":
             continue
-        cited = [int(n) for group in _MARKER.findall(trace["text"]) for n in group.split(",")]
+        cited = cited_numbers(trace["text"])
         evidence = " / ".join(f"[{n}] {quotes.get(n, '?')}" for n in cited)
         rows.append(f"| {result['id']} | {_cell(trace['text'])} | {trace['origin']} | {_cell(evidence)} |  |")
     return rows

@@ -13,7 +13,6 @@ quoted. A model that fails is treated as one whose sentence failed: the applican
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,14 +24,11 @@ from kraftbot.answering.writer import EvidenceItem, SentenceStream, numbered_evi
 from kraftbot.errors import BackendError
 from kraftbot.llm.base import NO_ANSWER, GenerationBackend, OutputForm, TokenUsage
 from kraftbot.settings import WriterSettings
-from kraftbot.text.markers import cited_numbers
+from kraftbot.text.markers import cited_numbers, renumber
 from kraftbot.text.redact import redact
 from kraftbot.values import Citation, SentenceShown, SentenceTrace
 
 log = logging.getLogger(__name__)
-
-_MARKER = re.compile(r"\[([\d\s,;]+)\]")
-
 
 @dataclass
 class Lead:
@@ -66,12 +62,7 @@ class Lead:
 
     def renumbered(self, sentence: str) -> str:
         """The sentence with its evidence numbers replaced by the numbers the reader sees."""
-
-        def shown(match: re.Match[str]) -> str:
-            numbers = [self.shown_numbers[int(n)] for n in re.split(r"[,;]", match.group(1)) if n.strip()]
-            return "[" + ", ".join(str(n) for n in numbers) + "]"
-
-        return _MARKER.sub(shown, sentence)
+        return renumber(sentence, self.shown_numbers)
 
 
 class LeadWriter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
@@ -16,6 +17,15 @@ def cited_numbers(answer: str) -> list[int]:
             if value not in numbers:
                 numbers.append(value)
     return numbers
+
+
+def renumber(text: str, numbers: Mapping[int, int]) -> str:
+    """The text with each marker's numbers mapped (`[2]` -> `[1]` when source 2 is the first cited)."""
+
+    def mapped(match: re.Match[str]) -> str:
+        return "[" + ", ".join(str(numbers[int(part)]) for part in re.split(r"[,;]", match.group(1))) + "]"
+
+    return _MARKER.sub(mapped, text)
 
 
 def strip_markers(text: str) -> str:
